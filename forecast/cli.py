@@ -1,0 +1,176 @@
+"""Command line: a click group with thin commands that delegate to the pipeline.
+
+TensorFlow is imported only inside commands that train or load models, so ``forecast --help`` stays
+fast. Bad input ends with one line on stderr and exit status 2; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from forecast.config import FILLS, NORMS, FitOptions, load_toml
+from forecast.errors import ForecastError
+from forecast.models import REGISTRY
+
+DEFAULTS = FitOptions()
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class ForecastGroup(click.Group):
+    """Turns every expected failure into ``error: <one line>`` and a clean exit status."""
+
+    def main(self, args=None, prog_name=None, **extra):
+        extra.pop("standalone_mode", None)
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv
+        try:
+            rv = super().main(argv, prog_name, standalone_mode=False, **extra)
+        except (ForecastError, click.ClickException) as e:
+            if debug:
+                raise
+            message = e.format_message() if isinstance(e, click.ClickException) else str(e)
+            click.echo(f"error: {' '.join(message.split())}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except (KeyboardInterrupt, click.Abort):
+            click.echo("interrupted: nothing was written", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@click.group(cls=ForecastGroup)
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.version_option(package_name="forecast")
+def cli(debug: bool) -> None:
+    """Train recurrent forecasters (RNN, LSTM, GRU, LSTM→GRU) on a CSV time series and check
+    them honestly against persistence, seasonal-naive and linear baselines."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def fit_options(func):
+    """The options shared by ``fit`` and ``compare``; unset ones fall back to --config, then to
+    the defaults shown."""
+    d = DEFAULTS
+    options = [
+        click.option("--target", help="Column to forecast. [default: last numeric column]"),
+        click.option("--time-col", help="Time column. [default: auto-detected]"),
+        click.option("--features", help="Input columns: 'target', 'all' or COL,COL. "
+                     f"[default: {d.features}]"),
+        click.option("--window", type=int, help=f"Input window length in rows. [default: {d.window}]"),
+        click.option("--horizon", type=int, help=f"Steps forecast from each origin. [default: {d.horizon}]"),
+        click.option("--epochs", type=int, help=f"Maximum epochs (early stopping on validation). [default: {d.epochs}]"),
+        click.option("--batch-size", type=int, help=f"Training batch size. [default: {d.batch_size}]"),
+        click.option("--units", type=int, help=f"Recurrent units per layer. [default: {d.units}]"),
+        click.option("--seed", type=int, help=f"Random seed. [default: {d.seed}]"),
+        click.option("--split", help="Chronological train,val,test fractions. [default: 0.7,0.15,0.15]"),
+        click.option("--norm", type=click.Choice(NORMS), help="'window': inputs relative to the "
+                     "window's last row, predict the change; 'global': train-split z-score only. "
+                     f"[default: {d.norm}]"),
+        click.option("--season", type=int, help="Seasonal-naive period. [default: from the data's "
+                     "frequency: 24 hourly, 7 daily, 5 business-daily, 12 monthly]"),
+        click.option("--fill", type=click.Choice(FILLS), help="Repair missing values. "
+                     f"[default: {d.fill}: refuse them]"),
+        click.option("--patience", type=int, help=f"Early-stopping patience in epochs. [default: {d.patience}]"),
+        click.option("--learning-rate", type=float, help=f"Adam learning rate. [default: {d.learning_rate}]"),
+        click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="TOML file of options (keys as in config.json); flags override it."),
+        click.option("--quiet", is_flag=True, help="No per-epoch progress."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def resolve_options(config_file: Path | None, **flags) -> FitOptions:
+    """Defaults, overridden by the TOML file, overridden by flags given on the command line."""
+    base = FitOptions.from_dict(load_toml(config_file)) if config_file else FitOptions()
+    return base.replace(**flags)
+
+
+def keras_verbosity(quiet: bool) -> int:
+    """A progress bar on a terminal, one line per epoch in a log, nothing with --quiet."""
+    if quiet:
+        return 0
+    return 1 if sys.stdout.isatty() else 2
+
+
+@cli.command()
+@click.argument("csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--model", type=click.Choice(list(REGISTRY)), default=None,
+              help=f"Architecture (see `forecast models`). [default: {DEFAULTS.model}]")
+@fit_options
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Run directory. [default: runs/<timestamp>-<model>]")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
+def fit(csv: Path, out: Path | None, overwrite: bool, quiet: bool, config_file: Path | None,
+        **flags) -> None:
+    """Train one model on CSV, score it against baselines on the test split, save the run."""
+    from forecast.fit import fit as run_fit
+    from forecast.report import metrics_table, verdict_line
+    from forecast.runs import default_run_dir
+
+    options = resolve_options(config_file, **flags)
+    out = out or default_run_dir(options.model)
+    report = run_fit(csv, options, out, overwrite, keras_verbosity(quiet),
+                     log=lambda m: click.echo(m, err=True))
+    m = report.metrics
+    click.echo(f"\nrun: {report.run_dir}")
+    click.echo(f"test: {m['n_test_windows']} windows from {m['test_start']} to {m['test_end']}, "
+               f"target {m['target']}, horizon {m['horizon']}, {m['params']} parameters, "
+               f"{m['epochs_run']} epochs in {m['train_seconds']:.1f}s")
+    click.echo(metrics_table(m))
+    click.echo(verdict_line(m))
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("csv", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Forecast CSV (a PNG is written beside it). [default: RUN_DIR/future.csv]")
+def predict(run_dir: Path, csv: Path | None, out: Path | None) -> None:
+    """Forecast the next `horizon` steps past the last row of CSV (default: the run's CSV)."""
+    from forecast.future import predict_future
+
+    frame, path = predict_future(run_dir, csv, out or run_dir / "future.csv")
+    click.echo(frame.to_string(index=False))
+    click.echo(f"wrote {path} and {path.with_suffix('.png')}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def evaluate(run_dir: Path, csv: Path) -> None:
+    """Backtest a saved run on the test split of CSV (same split fractions as the run)."""
+    from forecast.future import evaluate_run
+    from forecast.report import metrics_table, verdict_line
+
+    metrics = evaluate_run(run_dir, csv)
+    click.echo(f"{metrics['n_test_windows']} test windows of {csv}")
+    click.echo(metrics_table(metrics))
+    click.echo(verdict_line(metrics))
+
+
+@cli.command()
+@click.option("--window", type=int, default=DEFAULTS.window, show_default=True)
+@click.option("--horizon", type=int, default=DEFAULTS.horizon, show_default=True)
+@click.option("--units", type=int, default=DEFAULTS.units, show_default=True)
+@click.option("--features", "n_features", type=int, default=1, show_default=True,
+              help="Number of input columns.")
+def models(window: int, horizon: int, units: int, n_features: int) -> None:
+    """List the architectures with their parameter counts for these shapes."""
+    from forecast.models import count_params
+
+    FitOptions(window=window, horizon=horizon, units=units)  # validates the numbers
+    click.echo(f"{'model':8}{'params':>10}  description   (window {window}, horizon {horizon}, "
+               f"units {units}, {n_features} feature(s))")
+    for name, spec in REGISTRY.items():
+        params = count_params(name, window, n_features, horizon, units)
+        click.echo(f"{name:8}{params:>10,}  {spec.description}")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,131 @@
+"""Run options: one frozen dataclass that round-trips through a dict (and so JSON and TOML)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forecast.errors import ForecastError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+NORMS = ("window", "global")
+FILLS = ("none", "ffill", "interpolate")
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """Every option that shapes a fit; ``config.json`` of a run is ``to_dict()`` of this.
+
+    Attributes:
+        model: architecture name from the registry (``forecast models``).
+        target: column to forecast; ``None`` means the last numeric column.
+        time_col: time column; ``None`` means auto-detect.
+        features: ``"target"``, ``"all"`` or a comma-separated list of input columns.
+        window: input length in rows.
+        horizon: number of future rows forecast from each origin.
+        epochs: maximum training epochs (early stopping may end sooner).
+        batch_size: training batch size.
+        units: recurrent units per layer.
+        seed: random seed for weights and shuffling.
+        split: train / validation / test fractions, chronological.
+        norm: ``"window"`` (relative to the last observed row) or ``"global"`` (train z-score).
+        season: seasonal period for the seasonal-naive baseline; ``None`` infers it.
+        fill: how to repair missing values: ``"none"`` (refuse), ``"ffill"``, ``"interpolate"``.
+        patience: early-stopping patience in epochs, on validation loss.
+        learning_rate: Adam learning rate.
+    """
+
+    model: str = "gru"
+    target: str | None = None
+    time_col: str | None = None
+    features: str = "all"
+    window: int = 30
+    horizon: int = 7
+    epochs: int = 50
+    batch_size: int = 64
+    units: int = 64
+    seed: int = 42
+    split: tuple[float, float, float] = field(default=(0.7, 0.15, 0.15))
+    norm: str = "window"
+    season: int | None = None
+    fill: str = "none"
+    patience: int = 5
+    learning_rate: float = 1e-3
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "split", parse_split(self.split))
+        validate(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-ready dict of every option."""
+        d = dataclasses.asdict(self)
+        d["split"] = list(self.split)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FitOptions:
+        """Inverse of ``to_dict``; unknown keys are an error naming them."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        clean = {k.replace("-", "_"): v for k, v in d.items()}
+        unknown = sorted(set(clean) - names)
+        if unknown:
+            raise ForecastError(
+                f"unknown option(s) {', '.join(unknown)}; known options: {', '.join(sorted(names))}"
+            )
+        return cls(**clean)
+
+    def replace(self, **changes: Any) -> FitOptions:
+        """A copy with ``changes`` applied (``None`` values are ignored)."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def parse_split(value: str | tuple | list) -> tuple[float, float, float]:
+    """Parse ``"0.7,0.15,0.15"`` (or a sequence) into three fractions that sum to 1."""
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    try:
+        fractions = tuple(float(p) for p in parts)
+    except (TypeError, ValueError):
+        raise ForecastError(
+            f"--split {value!r} is not three numbers; use e.g. --split 0.7,0.15,0.15"
+        ) from None
+    if len(fractions) != 3 or any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-6:
+        raise ForecastError(
+            f"--split {value!r} must be three positive fractions summing to 1 "
+            "(train,val,test); use e.g. --split 0.7,0.15,0.15"
+        )
+    return fractions  # type: ignore[return-value]
+
+
+def validate(options: FitOptions) -> None:
+    """Check option values that need no data; raise ``ForecastError`` naming the fix."""
+    for name in ("window", "horizon", "epochs", "batch_size", "units", "patience"):
+        value = getattr(options, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            flag = "--" + name.replace("_", "-")
+            raise ForecastError(f"{flag} {value!r} must be a positive integer; use e.g. {flag} 8")
+    if options.season is not None and (not isinstance(options.season, int) or options.season < 1):
+        raise ForecastError(f"--season {options.season!r} must be a positive integer, e.g. 7")
+    if options.norm not in NORMS:
+        raise ForecastError(f"--norm {options.norm!r} is not one of {', '.join(NORMS)}")
+    if options.fill not in FILLS:
+        raise ForecastError(f"--fill {options.fill!r} is not one of {', '.join(FILLS)}")
+    if not options.learning_rate > 0:
+        raise ForecastError(f"--learning-rate {options.learning_rate!r} must be > 0, e.g. 0.001")
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """Read option overrides from a TOML file (keys as in ``config.json``)."""
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ForecastError(f"--config {path}: not valid TOML ({e}); fix the file") from None
+    except OSError as e:
+        raise ForecastError(f"--config {path}: cannot read it ({e.strerror})") from None

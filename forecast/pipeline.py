@@ -1,0 +1,186 @@
+"""``fit`` end to end: CSV → windows → trained model → metrics against baselines → run directory.
+
+The CLI calls ``fit``; the notebook and tests may call the same functions. TensorFlow is imported
+only inside the functions that train or predict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast import __version__
+from forecast import evaluate as ev
+from forecast.config import FitOptions
+from forecast.io import Series, read_series, season_for
+from forecast.preprocess import (
+    Preprocessing,
+    Split,
+    check_enough_rows,
+    check_target_varies,
+    fit_scaler,
+    select_columns,
+)
+from forecast.windows import PARTS, make_dataset, origins, target_windows
+
+PREDICT_BATCH = 1024
+
+
+@dataclass
+class Prepared:
+    """A series ready for training and scoring.
+
+    Attributes:
+        series: the validated CSV.
+        prep: saved preprocessing state.
+        split: row boundaries.
+        values: ``(n_rows, n_inputs)`` float32 scaled inputs.
+        target: ``(n_rows,)`` float64 target in original units.
+        starts: origins of each part (``train``, ``val``, ``test``).
+    """
+
+    series: Series
+    prep: Preprocessing
+    split: Split
+    values: np.ndarray
+    target: np.ndarray
+    starts: dict[str, np.ndarray]
+
+    def dataset(self, part: str, batch_size: int, shuffle_seed: int | None = None,
+                with_targets: bool = True):
+        return make_dataset(self.values, self.prep.target_index, self.starts[part],
+                            self.prep.window, self.prep.horizon, batch_size, shuffle_seed,
+                            with_targets)
+
+    def actual(self, part: str) -> np.ndarray:
+        """``(n_windows, horizon)`` true targets of ``part`` in original units."""
+        return target_windows(self.target, self.starts[part], self.prep.window, self.prep.horizon)
+
+
+def prepare(series: Series, options: FitOptions) -> Prepared:
+    """Select columns, split chronologically and fit the scaler on training rows only."""
+    columns, target = select_columns(list(series.frame.columns), options.target, options.features)
+    frame = series.frame
+    split = check_enough_rows(len(frame), options.window, options.horizon, options.split)
+    train_rows = frame[columns].to_numpy(dtype="float64")[: split.train_end]
+    check_target_varies(train_rows[:, -1], target)
+    mean, scale = fit_scaler(train_rows)
+    prep = Preprocessing(
+        columns=columns, target=target, time_col=series.time_col, freq=series.freq,
+        window=options.window, horizon=options.horizon, norm=options.norm,
+        season=options.season or season_for(series.freq), split=list(options.split),
+        mean=mean, scale=scale, n_rows=len(frame), last_timestamp=str(frame.index[-1]),
+    )
+    return reprepare(series, prep)
+
+
+def reprepare(series: Series, prep: Preprocessing) -> Prepared:
+    """Apply saved preprocessing to a (possibly new) series, with the saved split fractions."""
+    split = check_enough_rows(len(series.frame), prep.window, prep.horizon, tuple(prep.split))
+    starts = {part: origins(split, prep.window, prep.horizon, part) for part in PARTS}
+    target = series.frame[prep.target].to_numpy(dtype="float64")
+    return Prepared(series, prep, split, prep.scale_values(series.frame), target, starts)
+
+
+def predict_part(model, prepared: Prepared, part: str = "test") -> np.ndarray:
+    """``(n_windows, horizon)`` forecasts of ``part`` in the target's original units."""
+    ds = prepared.dataset(part, PREDICT_BATCH, with_targets=False)
+    scaled = np.asarray(model.predict(ds, verbose=0), dtype="float64")
+    return prepared.prep.unscale_target(scaled)
+
+
+def naive_baselines(prepared: Prepared, part: str = "test") -> dict[str, np.ndarray]:
+    """Persistence and seasonal-naive forecasts of ``part``, ``(n_windows, horizon)`` each."""
+    p = prepared.prep
+    starts = prepared.starts[part]
+    return {
+        "persistence": ev.persistence(prepared.target, starts, p.window, p.horizon),
+        "seasonal_naive": ev.seasonal_naive(prepared.target, starts, p.window, p.horizon, p.season),
+    }
+
+
+def score_all(prepared: Prepared, predicted: np.ndarray, baselines: dict[str, np.ndarray]) -> dict:
+    """metrics.json body (without training facts): the model and every baseline on the test
+    windows, and the skill against persistence."""
+    actual = prepared.actual("test")
+    scale = ev.naive_scale(prepared.target[: prepared.split.train_end])
+    model_scores = ev.scores(actual, predicted, scale)
+    baseline_scores = {name: ev.scores(actual, b, scale) for name, b in baselines.items()}
+    baseline_scores["seasonal_naive"]["season"] = prepared.prep.season
+    persistence_rmse = baseline_scores["persistence"]["rmse"]
+    skill = ev.skill(model_scores["rmse"], persistence_rmse)
+    return {
+        **model_scores,
+        "n_test_windows": int(len(actual)),
+        "baselines": baseline_scores,
+        "skill_vs_persistence": skill,
+        "beats_persistence": bool(skill > 0),
+    }
+
+
+def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int):
+    """Build and train registry model ``name`` on ``prepared``; return ``(model, TrainResult)``."""
+    from forecast.models import build_model
+    from forecast.train import set_seed, train
+
+    set_seed(options.seed)
+    p = prepared.prep
+    model = build_model(name, p.window, len(p.columns), p.horizon, options.units,
+                        p.target_index, p.norm)
+    result = train(
+        model,
+        prepared.dataset("train", options.batch_size, shuffle_seed=options.seed),
+        prepared.dataset("val", options.batch_size),
+        n_train_windows=len(prepared.starts["train"]),
+        epochs=options.epochs, patience=options.patience,
+        learning_rate=options.learning_rate, verbose=verbose,
+    )
+    return model, result
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    import keras
+    import matplotlib
+    import sklearn
+    import tensorflow as tf
+
+    return {"forecast": __version__, "python": platform.python_version(),
+            "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__,
+            "pandas": pd.__version__, "scikit-learn": sklearn.__version__,
+            "matplotlib": matplotlib.__version__, "platform": sys.platform}
+
+
+def predictions_frame(prepared: Prepared, predicted: np.ndarray,
+                      baselines: dict[str, np.ndarray]) -> pd.DataFrame:
+    """predictions.csv: one row per (test origin, horizon step), original units."""
+    p = prepared.prep
+    starts = prepared.starts["test"]
+    index = prepared.series.frame.index
+    steps = np.arange(1, p.horizon + 1)
+    rows = (starts[:, None] + p.window - 1 + steps).ravel()
+    return pd.DataFrame({
+        "timestamp": index[rows],
+        "step": np.tile(steps, len(starts)),
+        "origin": index[np.repeat(starts + p.window - 1, p.horizon)],
+        "actual": prepared.actual("test").ravel(),
+        "predicted": predicted.ravel(),
+        **{name: b.ravel() for name, b in baselines.items()},
+    })
+
+
+def load_series_for(csv: Path, options: FitOptions) -> Series:
+    return read_series(Path(csv), options.time_col, options.fill)

@@ -1,0 +1,131 @@
+"""Plots of a run. Each ``plot_*`` takes an ``ax`` and returns it; ``save_run_plots`` writes the
+three PNGs of a run directory. Agg backend only: nothing is ever shown on screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+BASELINE_STYLE = {"persistence": ":", "seasonal_naive": "-.", "linear": "--"}
+
+
+def date_axis(ax):
+    """Concise date ticks on the x axis."""
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    return ax
+
+
+def verdict(model: str, model_rmse: float, persistence_rmse: float) -> tuple[str, str]:
+    """Title text and colour saying plainly whether the model beats persistence."""
+    skill = 1 - model_rmse / persistence_rmse
+    if skill > 0:
+        return (f"{model} RMSE {model_rmse:.3g} beats persistence {persistence_rmse:.3g} "
+                f"(skill {skill:+.1%})", "tab:green")
+    return (f"{model} RMSE {model_rmse:.3g} does NOT beat persistence {persistence_rmse:.3g} "
+            f"(skill {skill:+.1%})", "tab:red")
+
+
+def plot_test_period(ax, times, actual, predicted, steps, model: str):
+    """Actual vs the model's forecast at the given horizon steps over the test period.
+
+    Args:
+        times: ``(n_windows, horizon)`` target timestamps.
+        actual, predicted: ``(n_windows, horizon)`` values in original units.
+        steps: 1-based horizon steps to draw.
+    """
+    ax.plot(times[:, 0], actual[:, 0], color="black", lw=1.2, label="actual")
+    for step in steps:
+        ax.plot(times[:, step - 1], predicted[:, step - 1], lw=1, label=f"{model} t+{step}")
+    ax.set_ylabel("target")
+    ax.legend(loc="upper left", fontsize=8, ncol=len(steps) + 1)
+    return date_axis(ax)
+
+
+def plot_example(ax, history_times, history, times, actual, predicted, baselines, model: str):
+    """One origin: the input window, then actual vs model vs baselines over the whole horizon."""
+    ax.plot(history_times, history, color="grey", lw=1, label="input window")
+    ax.plot(times, actual, color="black", marker=".", lw=1.2, label="actual")
+    ax.plot(times, predicted, color="tab:blue", marker=".", lw=1.2, label=model)
+    for name, values in baselines.items():
+        ax.plot(times, values, ls=BASELINE_STYLE.get(name, "--"), lw=1, label=name)
+    ax.axvline(history_times[-1], color="grey", lw=0.5)
+    return date_axis(ax)
+
+
+def plot_loss(ax, history: dict[str, list[float]], best_epoch: int):
+    """Training and validation loss per epoch, with the kept epoch marked."""
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    ax.plot(epochs, history["loss"], label="train loss")
+    ax.plot(epochs, history["val_loss"], label="validation loss")
+    ax.axvline(best_epoch, color="grey", ls=":", label=f"best epoch {best_epoch}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("MSE (scaled units)")
+    ax.set_yscale("log")
+    ax.legend()
+    return ax
+
+
+def plot_per_horizon(ax, per_horizon: dict[str, list[float]], model: str):
+    """RMSE per horizon step for the model and each baseline."""
+    for name, values in per_horizon.items():
+        steps = np.arange(1, len(values) + 1)
+        style = "-" if name == model else BASELINE_STYLE.get(name, "--")
+        ax.plot(steps, values, ls=style, marker="o", ms=3, lw=2 if name == model else 1, label=name)
+    ax.set_xlabel("horizon step")
+    ax.set_ylabel("RMSE (target units)")
+    ax.set_xticks(steps)
+    ax.legend()
+    return ax
+
+
+def save_run_plots(out: Path, model: str, target: str, index: pd.DatetimeIndex,
+                   target_values: np.ndarray, starts: np.ndarray, window: int,
+                   actual: np.ndarray, predicted: np.ndarray, baselines: dict[str, np.ndarray],
+                   metrics: dict, history: dict[str, list[float]], best_epoch: int) -> None:
+    """Write forecast.png, loss.png and per_horizon.png into ``out``."""
+    horizon = actual.shape[1]
+    times = np.asarray(index)[starts[:, None] + window + np.arange(horizon)]
+    title, colour = verdict(model, metrics["rmse"], metrics["baselines"]["persistence"]["rmse"])
+
+    fig = plt.figure(figsize=(12, 7), layout="constrained")
+    grid = fig.add_gridspec(2, 3, height_ratios=[3, 2])
+    ax = plot_test_period(fig.add_subplot(grid[0, :]), times, actual, predicted,
+                          sorted({1, horizon}), model)
+    ax.set_title(f"{target}: test period", fontsize=10)
+    ax.set_ylabel(target)
+    picks = np.linspace(0, len(starts) - 1, 3).astype(int)
+    for k, i in enumerate(picks):
+        rows = np.arange(starts[i], starts[i] + window)
+        ax = plot_example(fig.add_subplot(grid[1, k]), np.asarray(index)[rows], target_values[rows],
+                          times[i], actual[i], predicted[i],
+                          {n: b[i] for n, b in baselines.items()}, model)
+        ax.set_title(f"origin {pd.Timestamp(index[rows[-1]]).date()}", fontsize=9)
+        if k == 0:
+            ax.legend(fontsize=7)
+    fig.suptitle(title, color=colour, fontsize=11)
+    save(fig, out / "forecast.png")
+
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    plot_loss(ax, history, best_epoch).set_title(f"{model} training")
+    save(fig, out / "loss.png")
+
+    fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+    per_h = {model: metrics["per_horizon_rmse"]}
+    per_h.update({n: b["per_horizon_rmse"] for n, b in metrics["baselines"].items()})
+    plot_per_horizon(ax, per_h, model).set_title(title, color=colour, fontsize=9)
+    save(fig, out / "per_horizon.png")
+
+
+def save(fig, path: Path) -> None:
+    """Save and close a figure."""
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

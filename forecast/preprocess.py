@@ -1,0 +1,163 @@
+"""Chronological split, column selection and the train-only scaler, with JSON state.
+
+The scaler is fit on training rows only, so nothing about validation or test values leaks into the
+inputs; every later step (windows, metrics, predict) reuses the saved state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import StandardScaler
+
+from forecast.errors import ForecastError
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Split:
+    """Row boundaries of a chronological split: train ``[0, train_end)``, val ``[train_end,
+    val_end)``, test ``[val_end, n_rows)``."""
+
+    n_rows: int
+    train_end: int
+    val_end: int
+
+
+def split_rows(n_rows: int, fractions: tuple[float, float, float]) -> Split:
+    """Boundaries of a chronological train / val / test split of ``n_rows`` rows."""
+    train_end = int(round(n_rows * fractions[0]))
+    val_end = int(round(n_rows * (fractions[0] + fractions[1])))
+    return Split(n_rows, train_end, val_end)
+
+
+def window_counts(split: Split, window: int, horizon: int) -> tuple[int, int, int]:
+    """Number of (train, val, test) windows whose targets all lie inside that split."""
+    n_train = split.train_end - window - horizon + 1
+    n_val = split.val_end - max(split.train_end, window) - horizon + 1
+    n_test = split.n_rows - max(split.val_end, window) - horizon + 1
+    return max(n_train, 0), max(n_val, 0), max(n_test, 0)
+
+
+def rows_needed(window: int, horizon: int, fractions: tuple[float, float, float]) -> int:
+    """Smallest row count that gives at least one window in each split."""
+    n = window + horizon
+    while min(window_counts(split_rows(n, fractions), window, horizon)) < 1:
+        n += 1
+    return n
+
+
+def check_enough_rows(n_rows: int, window: int, horizon: int, fractions) -> Split:
+    """The split of ``n_rows``, or a ``ForecastError`` saying how many rows are needed."""
+    split = split_rows(n_rows, fractions)
+    if min(window_counts(split, window, horizon)) < 1:
+        need = rows_needed(window, horizon, fractions)
+        raise ForecastError(
+            f"--window {window} and --horizon {horizon} need at least {need} rows for the "
+            f"{'/'.join(f'{f:g}' for f in fractions)} split; the CSV has {n_rows}. "
+            "Use a smaller --window or --horizon."
+        )
+    return split
+
+
+def select_columns(
+    columns: list[str], target: str | None, features: str
+) -> tuple[list[str], str]:
+    """Input columns (target last) and the target name.
+
+    Args:
+        columns: numeric columns of the CSV, in file order.
+        target: the target column, or ``None`` for the last numeric column.
+        features: ``"target"``, ``"all"`` or ``"COL,COL"``.
+
+    Returns:
+        ``(inputs, target)``; ``inputs`` always contains the target, as its last entry.
+    """
+    if target is None:
+        target = columns[-1]
+    elif target not in columns:
+        raise ForecastError(
+            f"--target {target!r} is not a numeric column; choose one of: {', '.join(columns)}"
+        )
+    if features == "target":
+        chosen = []
+    elif features == "all":
+        chosen = list(columns)
+    else:
+        chosen = [c.strip() for c in features.split(",") if c.strip()]
+        unknown = [c for c in chosen if c not in columns]
+        if unknown or not chosen:
+            raise ForecastError(
+                f"--features names unknown column(s) {', '.join(unknown) or '(none)'}; use "
+                f"'target', 'all' or a comma list of: {', '.join(columns)}"
+            )
+    inputs = [c for c in dict.fromkeys(chosen) if c != target] + [target]
+    return inputs, target
+
+
+def check_target_varies(values: np.ndarray, target: str) -> None:
+    """Refuse a constant target: there is nothing to forecast and MASE would divide by zero."""
+    if np.nanmax(values) == np.nanmin(values):
+        raise ForecastError(
+            f"target {target!r} is constant ({values[0]:g}) in the training rows; "
+            "choose another --target"
+        )
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """Everything needed to turn a CSV into model inputs again; saved as preprocessing.json."""
+
+    columns: list[str]
+    target: str
+    time_col: str
+    freq: str
+    window: int
+    horizon: int
+    norm: str
+    season: int
+    split: list[float]
+    mean: list[float]
+    scale: list[float]
+    n_rows: int
+    last_timestamp: str
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def target_index(self) -> int:
+        return self.columns.index(self.target)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Preprocessing:
+        version = d.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ForecastError(
+                f"preprocessing.json has format_version {version!r}, this forecast reads "
+                f"{FORMAT_VERSION}; re-run `forecast fit` with this version"
+            )
+        try:
+            return cls(**d)
+        except TypeError as e:
+            raise ForecastError(f"preprocessing.json is malformed ({e}); re-run `forecast fit`") from None
+
+    def scale_values(self, frame: pd.DataFrame) -> np.ndarray:
+        """``(n_rows, n_columns)`` float32 inputs in scaled units, columns in training order."""
+        values = frame[self.columns].to_numpy(dtype="float64")
+        return ((values - np.asarray(self.mean)) / np.asarray(self.scale)).astype("float32")
+
+    def unscale_target(self, values: np.ndarray) -> np.ndarray:
+        """Scaled target values back to the target's original units."""
+        i = self.target_index
+        return values * self.scale[i] + self.mean[i]
+
+
+def fit_scaler(train_values: np.ndarray) -> tuple[list[float], list[float]]:
+    """Mean and scale per column of the training rows only (constant columns get scale 1)."""
+    scaler = StandardScaler().fit(train_values.astype("float64"))
+    return scaler.mean_.tolist(), scaler.scale_.tolist()

@@ -1,0 +1,120 @@
+"""The run directory: built in a temporary sibling directory and renamed into place only when
+complete, so an interrupted or failed run never leaves a half-written directory behind.
+
+State is JSON plus ``model.keras``; loading uses Keras ``safe_mode`` and never unpickles or
+evaluates anything from the directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from forecast.errors import ForecastError
+
+MODEL_FILE = "model.keras"
+LINEAR_FILE = "baseline_linear.keras"
+
+
+def default_run_dir(model: str, root: Path = Path("runs")) -> Path:
+    """``runs/<YYYYmmdd-HHMMSS>-<model>``, made unique with a counter if needed."""
+    stem = root / f"{datetime.now():%Y%m%d-%H%M%S}-{model}"
+    path, k = stem, 1
+    while path.exists():
+        k += 1
+        path = stem.with_name(f"{stem.name}-{k}")
+    return path
+
+
+def check_out_dir(out: Path, overwrite: bool) -> None:
+    """Refuse to replace an existing, non-empty ``out`` unless ``overwrite``."""
+    if out.exists() and not out.is_dir():
+        raise ForecastError(f"--out {out} is a file; choose a directory path")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise ForecastError(f"--out {out} already exists; pass --overwrite or choose another --out")
+
+
+@contextlib.contextmanager
+def staged_dir(out: Path):
+    """Yield a temporary directory beside ``out``; on success move it to ``out`` atomically.
+
+    On any exception (Ctrl-C included) the temporary directory is removed and ``out`` is left as
+    it was.
+    """
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+    except OSError as e:
+        raise ForecastError(f"cannot create {out} ({e.strerror}); choose another --out") from None
+    try:
+        yield tmp
+        replace_dir(tmp, out)
+    except OSError as e:
+        raise ForecastError(f"cannot write run directory {out} ({e.strerror}); "
+                            "check free space and permissions") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def replace_dir(src: Path, dst: Path) -> None:
+    """Move ``src`` to ``dst``; an existing ``dst`` is swapped out and removed only afterwards."""
+    if not dst.exists():
+        os.replace(src, dst)
+        return
+    old = dst.with_name(f".{dst.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    os.replace(dst, old)
+    os.replace(src, dst)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write JSON (2-space indent, no NaN literals) to ``path``."""
+    text = json.dumps(data, indent=2, allow_nan=False, default=float)
+    path.write_text(text + "\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a file next to its final name, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise ForecastError(f"cannot write {path} ({e.strerror}); check space and permissions") from None
+
+
+def read_json(run_dir: Path, name: str) -> dict:
+    """Read ``run_dir/name`` as a JSON object, with a readable error if it is missing or broken."""
+    path = run_dir / name
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ForecastError(f"{run_dir} has no {name}; is it a run directory from `forecast fit`?") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ForecastError(f"{path} is not valid JSON ({e}); re-run `forecast fit`") from None
+    if not isinstance(data, dict):
+        raise ForecastError(f"{path} is not a JSON object; re-run `forecast fit`")
+    return data
+
+
+def load_keras_model(path: Path):
+    """Load a ``.keras`` file with ``safe_mode=True``; a missing or corrupt file is a clear error."""
+    import keras
+
+    import forecast.layers  # noqa: F401  (registers the custom layers for deserialisation)
+
+    if not path.is_file() or path.stat().st_size == 0:
+        raise ForecastError(f"{path} is missing or empty; re-run `forecast fit` to recreate it")
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as e:  # keras raises many types for a damaged zip
+        detail = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
+        raise ForecastError(f"{path} cannot be loaded ({detail}); re-run `forecast fit`") from None

@@ -1,0 +1,84 @@
+"""Windows by index arithmetic: an origin ``i`` means inputs ``rows[i : i + window]`` and targets
+``target[i + window : i + window + horizon]``.
+
+Only the ``(n_rows, n_features)`` array and a vector of origins are held in memory; each batch is
+gathered on the fly inside ``tf.data``, so the ``(n_windows, window, n_features)`` tensor is never
+materialised.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecast.preprocess import Split
+
+PARTS = ("train", "val", "test")
+
+
+def origins(split: Split, window: int, horizon: int, part: str) -> np.ndarray:
+    """Origins (stride 1) of every window whose targets all lie in ``part`` of the split.
+
+    Inputs may reach back into the previous part (that is the past, not a leak); targets never
+    cross a split boundary.
+
+    Returns:
+        ``(n_windows,)`` int64 origins, increasing.
+    """
+    first_target, end = {
+        "train": (0, split.train_end),
+        "val": (split.train_end, split.val_end),
+        "test": (split.val_end, split.n_rows),
+    }[part]
+    start = max(first_target - window, 0)
+    stop = end - window - horizon + 1
+    return np.arange(start, max(stop, start), dtype="int64")
+
+
+def target_windows(target: np.ndarray, starts: np.ndarray, window: int, horizon: int) -> np.ndarray:
+    """``(n_windows, horizon)`` targets for the origins ``starts`` (NumPy, for metrics)."""
+    return target[starts[:, None] + window + np.arange(horizon)]
+
+
+def make_dataset(
+    values: np.ndarray,
+    target_index: int,
+    starts: np.ndarray,
+    window: int,
+    horizon: int,
+    batch_size: int,
+    shuffle_seed: int | None = None,
+    with_targets: bool = True,
+):
+    """A ``tf.data.Dataset`` of batches gathered from ``values`` by index.
+
+    Args:
+        values: ``(n_rows, n_features)`` float32 scaled series.
+        target_index: column of ``values`` holding the target.
+        starts: ``(n_windows,)`` origins.
+        window: input length.
+        horizon: forecast length.
+        batch_size: windows per batch.
+        shuffle_seed: shuffle origins every epoch with this seed; ``None`` keeps time order.
+        with_targets: yield ``(x, y)`` when True, only ``x`` otherwise.
+
+    Returns:
+        Batches ``x: (batch, window, n_features)`` and ``y: (batch, horizon)``.
+    """
+    import tensorflow as tf
+
+    series = tf.constant(values, dtype=tf.float32)
+    target = series[:, target_index]
+    input_offsets = tf.range(window, dtype=tf.int64)
+    target_offsets = tf.range(window, window + horizon, dtype=tf.int64)
+
+    def gather(batch_starts):
+        x = tf.gather(series, batch_starts[:, None] + input_offsets)
+        if not with_targets:
+            return x
+        return x, tf.gather(target, batch_starts[:, None] + target_offsets)
+
+    ds = tf.data.Dataset.from_tensor_slices(np.asarray(starts, dtype="int64"))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(starts), seed=shuffle_seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
