@@ -44,8 +44,10 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=50)
     ap.add_argument("--data", default="weather,stock")
     args = ap.parse_args()
-    print(f"{'data':8}{'model':8}{'norm':8}{'features':9}{'val_rmse':>10}{'val_pers':>10}"
-          f"{'val_skill':>10}{'test_skill':>11}")
+    print(
+        f"{'data':8}{'model':8}{'norm':8}{'features':9}{'val_rmse':>10}{'val_pers':>10}"
+        f"{'val_skill':>10}{'test_skill':>11}"
+    )
     for data, name, norm, features in itertools.product(
         args.data.split(","), args.models.split(","), ("window", "global"), ("target", "all")
     ):
@@ -54,8 +56,11 @@ def main() -> None:
         model, _ = train_one(name, prepared, options, verbose=0)
         v_rmse, v_pers, v_skill = skill_on(prepared, model, "val")
         _, _, t_skill = skill_on(prepared, model, "test")
-        print(f"{data:8}{name:8}{norm:8}{features:9}{v_rmse:>10.4g}{v_pers:>10.4g}"
-              f"{v_skill:>+10.1%}{t_skill:>+11.1%}", flush=True)
+        print(
+            f"{data:8}{name:8}{norm:8}{features:9}{v_rmse:>10.4g}{v_pers:>10.4g}"
+            f"{v_skill:>+10.1%}{t_skill:>+11.1%}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -58,26 +58,60 @@ def fit_options(func):
     options = [
         click.option("--target", help="Column to forecast. [default: last numeric column]"),
         click.option("--time-col", help="Time column. [default: auto-detected]"),
-        click.option("--features", help="Input columns: 'target', 'all' or COL,COL. "
-                     f"[default: {d.features}]"),
-        click.option("--window", type=int, help=f"Input window length in rows. [default: {d.window}]"),
-        click.option("--horizon", type=int, help=f"Steps forecast from each origin. [default: {d.horizon}]"),
-        click.option("--epochs", type=int, help=f"Maximum epochs (early stopping on validation). [default: {d.epochs}]"),
-        click.option("--batch-size", type=int, help=f"Training batch size. [default: {d.batch_size}]"),
+        click.option(
+            "--features", help=f"Input columns: 'target', 'all' or COL,COL. [default: {d.features}]"
+        ),
+        click.option(
+            "--window", type=int, help=f"Input window length in rows. [default: {d.window}]"
+        ),
+        click.option(
+            "--horizon", type=int, help=f"Steps forecast from each origin. [default: {d.horizon}]"
+        ),
+        click.option(
+            "--epochs",
+            type=int,
+            help=f"Maximum epochs (early stopping on validation). [default: {d.epochs}]",
+        ),
+        click.option(
+            "--batch-size", type=int, help=f"Training batch size. [default: {d.batch_size}]"
+        ),
         click.option("--units", type=int, help=f"Recurrent units per layer. [default: {d.units}]"),
         click.option("--seed", type=int, help=f"Random seed. [default: {d.seed}]"),
-        click.option("--split", help="Chronological train,val,test fractions. [default: 0.7,0.15,0.15]"),
-        click.option("--norm", type=click.Choice(NORMS), help="'window': inputs relative to the "
-                     "window's last row, predict the change; 'global': train-split z-score only. "
-                     f"[default: {d.norm}]"),
-        click.option("--season", type=int, help="Seasonal-naive period. [default: from the data's "
-                     "frequency: 24 hourly, 7 daily, 5 business-daily, 12 monthly]"),
-        click.option("--fill", type=click.Choice(FILLS), help="Repair missing values. "
-                     f"[default: {d.fill}: refuse them]"),
-        click.option("--patience", type=int, help=f"Early-stopping patience in epochs. [default: {d.patience}]"),
-        click.option("--learning-rate", type=float, help=f"Adam learning rate. [default: {d.learning_rate}]"),
-        click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                     help="TOML file of options (keys as in config.json); flags override it."),
+        click.option(
+            "--split", help="Chronological train,val,test fractions. [default: 0.7,0.15,0.15]"
+        ),
+        click.option(
+            "--norm",
+            type=click.Choice(NORMS),
+            help="'window': inputs relative to the "
+            "window's last row, predict the change; 'global': train-split z-score only. "
+            f"[default: {d.norm}]",
+        ),
+        click.option(
+            "--season",
+            type=int,
+            help="Seasonal-naive period. [default: from the data's "
+            "frequency: 24 hourly, 7 daily, 5 business-daily, 12 monthly]",
+        ),
+        click.option(
+            "--fill",
+            type=click.Choice(FILLS),
+            help=f"Repair missing values. [default: {d.fill}: refuse them]",
+        ),
+        click.option(
+            "--patience",
+            type=int,
+            help=f"Early-stopping patience in epochs. [default: {d.patience}]",
+        ),
+        click.option(
+            "--learning-rate", type=float, help=f"Adam learning rate. [default: {d.learning_rate}]"
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="TOML file of options (keys as in config.json); flags override it.",
+        ),
         click.option("--quiet", is_flag=True, help="No per-epoch progress."),
     ]
     for option in reversed(options):
@@ -100,14 +134,22 @@ def keras_verbosity(quiet: bool) -> int:
 
 @cli.command()
 @click.argument("csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--model", type=click.Choice(list(REGISTRY)), default=None,
-              help=f"Architecture (see `forecast models`). [default: {DEFAULTS.model}]")
+@click.option(
+    "--model",
+    type=click.Choice(list(REGISTRY)),
+    default=None,
+    help=f"Architecture (see `forecast models`). [default: {DEFAULTS.model}]",
+)
 @fit_options
-@click.option("--out", type=click.Path(path_type=Path),
-              help="Run directory. [default: runs/<timestamp>-<model>]")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Run directory. [default: runs/<timestamp>-<model>]",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
-def fit(csv: Path, out: Path | None, overwrite: bool, quiet: bool, config_file: Path | None,
-        **flags) -> None:
+def fit(
+    csv: Path, out: Path | None, overwrite: bool, quiet: bool, config_file: Path | None, **flags
+) -> None:
     """Train one model on CSV, score it against baselines on the test split, save the run."""
     from forecast.fit import fit as run_fit
     from forecast.report import metrics_table, verdict_line
@@ -115,13 +157,16 @@ def fit(csv: Path, out: Path | None, overwrite: bool, quiet: bool, config_file: 
 
     options = resolve_options(config_file, **flags)
     out = out or default_run_dir(options.model)
-    report = run_fit(csv, options, out, overwrite, keras_verbosity(quiet),
-                     log=lambda m: click.echo(m, err=True))
+    report = run_fit(
+        csv, options, out, overwrite, keras_verbosity(quiet), log=lambda m: click.echo(m, err=True)
+    )
     m = report.metrics
     click.echo(f"\nrun: {report.run_dir}")
-    click.echo(f"test: {m['n_test_windows']} windows from {m['test_start']} to {m['test_end']}, "
-               f"target {m['target']}, horizon {m['horizon']}, {m['params']} parameters, "
-               f"{m['epochs_run']} epochs in {m['train_seconds']:.1f}s")
+    click.echo(
+        f"test: {m['n_test_windows']} windows from {m['test_start']} to {m['test_end']}, "
+        f"target {m['target']}, horizon {m['horizon']}, {m['params']} parameters, "
+        f"{m['epochs_run']} epochs in {m['train_seconds']:.1f}s"
+    )
     click.echo(metrics_table(m))
     click.echo(verdict_line(m))
 
@@ -129,8 +174,11 @@ def fit(csv: Path, out: Path | None, overwrite: bool, quiet: bool, config_file: 
 @cli.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("csv", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Forecast CSV (a PNG is written beside it). [default: RUN_DIR/future.csv]")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Forecast CSV (a PNG is written beside it). [default: RUN_DIR/future.csv]",
+)
 def predict(run_dir: Path, csv: Path | None, out: Path | None) -> None:
     """Forecast the next `horizon` steps past the last row of CSV (default: the run's CSV)."""
     from forecast.future import predict_future
@@ -158,15 +206,23 @@ def evaluate(run_dir: Path, csv: Path) -> None:
 @click.option("--window", type=int, default=DEFAULTS.window, show_default=True)
 @click.option("--horizon", type=int, default=DEFAULTS.horizon, show_default=True)
 @click.option("--units", type=int, default=DEFAULTS.units, show_default=True)
-@click.option("--features", "n_features", type=int, default=1, show_default=True,
-              help="Number of input columns.")
+@click.option(
+    "--features",
+    "n_features",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Number of input columns.",
+)
 def models(window: int, horizon: int, units: int, n_features: int) -> None:
     """List the architectures with their parameter counts for these shapes."""
     from forecast.models import count_params
 
     FitOptions(window=window, horizon=horizon, units=units)  # validates the numbers
-    click.echo(f"{'model':8}{'params':>10}  description   (window {window}, horizon {horizon}, "
-               f"units {units}, {n_features} feature(s))")
+    click.echo(
+        f"{'model':8}{'params':>10}  description   (window {window}, horizon {horizon}, "
+        f"units {units}, {n_features} feature(s))"
+    )
     for name, spec in REGISTRY.items():
         params = count_params(name, window, n_features, horizon, units)
         click.echo(f"{name:8}{params:>10,}  {spec.description}")

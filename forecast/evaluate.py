@@ -21,7 +21,9 @@ def smape(actual: np.ndarray, predicted: np.ndarray) -> float:
     """Symmetric MAPE in percent (0–200); a pair that is 0 on both sides counts as exact."""
     denom = np.abs(actual) + np.abs(predicted)
     ratio = np.divide(
-        2 * np.abs(actual - predicted), denom, out=np.zeros_like(denom, dtype="float64"),
+        2 * np.abs(actual - predicted),
+        denom,
+        out=np.zeros_like(denom, dtype="float64"),
         where=denom > 0,
     )
     return float(100 * np.mean(ratio))

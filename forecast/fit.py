@@ -34,8 +34,9 @@ class FitReport:
     notes: list[str]
 
 
-def fit(csv: Path, options: FitOptions, out: Path, overwrite: bool = False,
-        verbose: int = 2, log=print) -> FitReport:
+def fit(
+    csv: Path, options: FitOptions, out: Path, overwrite: bool = False, verbose: int = 2, log=print
+) -> FitReport:
     """Train ``options.model`` on ``csv`` and write the run directory ``out``.
 
     Args:
@@ -52,9 +53,11 @@ def fit(csv: Path, options: FitOptions, out: Path, overwrite: bool = False,
         log(f"note: {note}")
     prepared = prepare(series, options)
     counts = {part: len(s) for part, s in prepared.starts.items()}
-    log(f"windows: {counts['train']} train, {counts['val']} val, {counts['test']} test "
+    log(
+        f"windows: {counts['train']} train, {counts['val']} val, {counts['test']} test "
         f"(window {options.window}, horizon {options.horizon}, {len(prepared.prep.columns)} "
-        f"input column(s), target {prepared.prep.target!r})")
+        f"input column(s), target {prepared.prep.target!r})"
+    )
 
     log(f"training {options.model} ...")
     model, result = train_one(options.model, prepared, options, verbose)
@@ -70,23 +73,33 @@ def fit(csv: Path, options: FitOptions, out: Path, overwrite: bool = False,
 
     metrics = build_metrics(options, prepared, predicted, baselines, model, result)
     with runs.staged_dir(out) as tmp:
-        write_run(tmp, csv, options, prepared, model, linear_model, result, predicted,
-                  baselines, metrics)
+        write_run(
+            tmp, csv, options, prepared, model, linear_model, result, predicted, baselines, metrics
+        )
     return FitReport(out, metrics, series.notes)
 
 
-def build_metrics(options: FitOptions, prepared: Prepared, predicted, baselines, model,
-                  result) -> dict:
+def build_metrics(
+    options: FitOptions, prepared: Prepared, predicted, baselines, model, result
+) -> dict:
     """metrics.json, keys in the contract's order, then the extensions."""
     scored = score_all(prepared, predicted, baselines)
     p = prepared.prep
     linear_rmse = scored["baselines"]["linear"]["rmse"]
     return {
-        "model": options.model, "target": p.target, "window": p.window, "horizon": p.horizon,
-        "rmse": scored["rmse"], "mae": scored["mae"], "smape": scored["smape"],
-        "mase": scored["mase"], "per_horizon_rmse": scored["per_horizon_rmse"],
-        "n_test_windows": scored["n_test_windows"], "params": int(model.count_params()),
-        "epochs_run": result.epochs_run, "train_seconds": result.train_seconds,
+        "model": options.model,
+        "target": p.target,
+        "window": p.window,
+        "horizon": p.horizon,
+        "rmse": scored["rmse"],
+        "mae": scored["mae"],
+        "smape": scored["smape"],
+        "mase": scored["mase"],
+        "per_horizon_rmse": scored["per_horizon_rmse"],
+        "n_test_windows": scored["n_test_windows"],
+        "params": int(model.count_params()),
+        "epochs_run": result.epochs_run,
+        "train_seconds": result.train_seconds,
         "train_samples_per_second": result.samples_per_second,
         "baselines": scored["baselines"],
         "skill_vs_persistence": scored["skill_vs_persistence"],
@@ -101,8 +114,18 @@ def build_metrics(options: FitOptions, prepared: Prepared, predicted, baselines,
     }
 
 
-def write_run(tmp: Path, csv: Path, options: FitOptions, prepared: Prepared, model, linear_model,
-              result, predicted, baselines, metrics) -> None:
+def write_run(
+    tmp: Path,
+    csv: Path,
+    options: FitOptions,
+    prepared: Prepared,
+    model,
+    linear_model,
+    result,
+    predicted,
+    baselines,
+    metrics,
+) -> None:
     """Every file of the run directory, into the staging directory ``tmp``."""
     from forecast.plots import save_run_plots
 
@@ -110,10 +133,11 @@ def write_run(tmp: Path, csv: Path, options: FitOptions, prepared: Prepared, mod
     if linear_model is not None:
         linear_model.save(tmp / runs.LINEAR_FILE)
     runs.write_json(tmp / "preprocessing.json", prepared.prep.to_dict())
-    config = {**options.to_dict(),
-              "data": {"path": str(csv), "sha256": file_sha256(Path(csv)),
-                       "rows": prepared.prep.n_rows},
-              "versions": library_versions()}
+    config = {
+        **options.to_dict(),
+        "data": {"path": str(csv), "sha256": file_sha256(Path(csv)), "rows": prepared.prep.n_rows},
+        "versions": library_versions(),
+    }
     runs.write_json(tmp / "config.json", config)
     runs.write_json(tmp / "metrics.json", metrics)
     history = pd.DataFrame(result.history)
@@ -121,8 +145,20 @@ def write_run(tmp: Path, csv: Path, options: FitOptions, prepared: Prepared, mod
     history["train_epoch_seconds"] = result.epoch_seconds[: len(history)]
     history.to_csv(tmp / "history.csv", index=False)
     predictions_frame(prepared, predicted, baselines).to_csv(
-        tmp / "predictions.csv", index=False, float_format="%.6g")
-    save_run_plots(tmp, options.model, prepared.prep.target, prepared.series.frame.index,
-                   prepared.target, prepared.starts["test"], prepared.prep.window,
-                   prepared.actual("test"), predicted, baselines, metrics, result.history,
-                   result.best_epoch)
+        tmp / "predictions.csv", index=False, float_format="%.6g"
+    )
+    save_run_plots(
+        tmp,
+        options.model,
+        prepared.prep.target,
+        prepared.series.frame.index,
+        prepared.target,
+        prepared.starts["test"],
+        prepared.prep.window,
+        prepared.actual("test"),
+        predicted,
+        baselines,
+        metrics,
+        result.history,
+        result.best_epoch,
+    )

@@ -71,28 +71,41 @@ def predict_future(run_dir: Path, csv: Path | None, out: Path) -> tuple[pd.DataF
         raise ForecastError(
             f"{csv} has {len(frame)} rows; the run needs the last {prep.window} (its --window)"
         )
-    window = prep.scale_values(frame.iloc[-prep.window:])[None]
+    window = prep.scale_values(frame.iloc[-prep.window :])[None]
     scaled = np.asarray(model.predict(window, verbose=0), dtype="float64")[0]
     predicted = prep.unscale_target(scaled)
     times = future_times(frame.index[-1], prep.freq, prep.horizon)
-    table = pd.DataFrame({"timestamp": times, "step": np.arange(1, prep.horizon + 1),
-                          "predicted": predicted})
+    table = pd.DataFrame(
+        {"timestamp": times, "step": np.arange(1, prep.horizon + 1), "predicted": predicted}
+    )
     runs.write_text_atomic(out, table.to_csv(index=False, float_format="%.6g"))
-    save_future_plot(out.with_suffix(".png"), frame[prep.target].iloc[-4 * prep.window:], table,
-                     prep.target, config.get("model", "model"))
+    save_future_plot(
+        out.with_suffix(".png"),
+        frame[prep.target].iloc[-4 * prep.window :],
+        table,
+        prep.target,
+        config.get("model", "model"),
+    )
     return table, out
 
 
-def save_future_plot(path: Path, history: pd.Series, table: pd.DataFrame, target: str,
-                     model: str) -> None:
+def save_future_plot(
+    path: Path, history: pd.Series, table: pd.DataFrame, target: str, model: str
+) -> None:
     import matplotlib.pyplot as plt
 
     from forecast.plots import date_axis, save
 
     fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
     ax.plot(history.index, history.to_numpy(), color="black", lw=1, label="observed")
-    ax.plot(table["timestamp"], table["predicted"], color="tab:blue", marker="o", ms=3,
-            label=f"{model} forecast")
+    ax.plot(
+        table["timestamp"],
+        table["predicted"],
+        color="tab:blue",
+        marker="o",
+        ms=3,
+        label=f"{model} forecast",
+    )
     ax.set_ylabel(target)
     ax.set_title(f"{target}: next {len(table)} steps")
     ax.legend()
@@ -111,8 +124,16 @@ def evaluate_run(run_dir: Path, csv: Path) -> dict:
     predicted = predict_part(model, prepared)
     baselines = naive_baselines(prepared)
     linear_path = run_dir / runs.LINEAR_FILE
-    baselines["linear"] = (predict_part(runs.load_keras_model(linear_path), prepared)
-                           if linear_path.exists() else predicted)
+    baselines["linear"] = (
+        predict_part(runs.load_keras_model(linear_path), prepared)
+        if linear_path.exists()
+        else predicted
+    )
     metrics = score_all(prepared, predicted, baselines)
-    return {"model": config.get("model", "model"), "target": prep.target,
-            "window": prep.window, "horizon": prep.horizon, **metrics}
+    return {
+        "model": config.get("model", "model"),
+        "target": prep.target,
+        "window": prep.window,
+        "horizon": prep.horizon,
+        **metrics,
+    }

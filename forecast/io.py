@@ -91,7 +91,9 @@ def read_raw(path: Path) -> tuple[pd.DataFrame, list[str]]:
         raise ForecastError(f"{path} has no columns; pass a CSV with a header row") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
         detail = str(e).strip().splitlines()[-1]
-        raise ForecastError(f"{path} is not a readable CSV ({detail}); fix or re-export it") from None
+        raise ForecastError(
+            f"{path} is not a readable CSV ({detail}); fix or re-export it"
+        ) from None
     raw.columns = [str(c).strip() for c in raw.columns]
     if len(raw) == 0:
         raise ForecastError(f"{path} has a header but no data rows; add rows")
@@ -289,7 +291,7 @@ def regular_frequency(index: pd.DatetimeIndex) -> str | None:
 
 
 def season_for(freq: str) -> int:
-    """Seasonal period implied by a frequency: one day of hours, one week of days, a year of months."""
+    """Seasonal period of a frequency: a day of hours, a week of days, a year of months."""
     offset = pd.tseries.frequencies.to_offset(freq)
     name = offset.rule_code
     if name in ("B", "C"):
@@ -306,4 +308,3 @@ def season_for(freq: str) -> int:
     if name.startswith(("Q", "BQ")):
         return 4
     return 1
-

@@ -9,8 +9,8 @@ TensorFlow use the fused cuDNN kernels on a GPU: tanh / sigmoid activations, no 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 def rnn_core(x, units: int):
@@ -57,7 +57,9 @@ REGISTRY: dict[str, ModelSpec] = {
     "lstm": ModelSpec(lstm_core, "LSTM: input/forget/output gates and a cell state; most memory"),
     "gru": ModelSpec(gru_core, "GRU: update/reset gates, no cell state; ~3/4 of LSTM's weights"),
     "hybrid": ModelSpec(hybrid_core, "LSTM layer feeding a GRU layer (LSTM→GRU hybrid)"),
-    "linear": ModelSpec(linear_core, "Linear map of the whole window to the horizon (baseline)", False),
+    "linear": ModelSpec(
+        linear_core, "Linear map of the whole window to the horizon (baseline)", False
+    ),
 }
 
 

@@ -52,11 +52,19 @@ class Prepared:
     target: np.ndarray
     starts: dict[str, np.ndarray]
 
-    def dataset(self, part: str, batch_size: int, shuffle_seed: int | None = None,
-                with_targets: bool = True):
-        return make_dataset(self.values, self.prep.target_index, self.starts[part],
-                            self.prep.window, self.prep.horizon, batch_size, shuffle_seed,
-                            with_targets)
+    def dataset(
+        self, part: str, batch_size: int, shuffle_seed: int | None = None, with_targets: bool = True
+    ):
+        return make_dataset(
+            self.values,
+            self.prep.target_index,
+            self.starts[part],
+            self.prep.window,
+            self.prep.horizon,
+            batch_size,
+            shuffle_seed,
+            with_targets,
+        )
 
     def actual(self, part: str) -> np.ndarray:
         """``(n_windows, horizon)`` true targets of ``part`` in original units."""
@@ -72,10 +80,19 @@ def prepare(series: Series, options: FitOptions) -> Prepared:
     check_target_varies(train_rows[:, -1], target)
     mean, scale = fit_scaler(train_rows)
     prep = Preprocessing(
-        columns=columns, target=target, time_col=series.time_col, freq=series.freq,
-        window=options.window, horizon=options.horizon, norm=options.norm,
-        season=options.season or season_for(series.freq), split=list(options.split),
-        mean=mean, scale=scale, n_rows=len(frame), last_timestamp=str(frame.index[-1]),
+        columns=columns,
+        target=target,
+        time_col=series.time_col,
+        freq=series.freq,
+        window=options.window,
+        horizon=options.horizon,
+        norm=options.norm,
+        season=options.season or season_for(series.freq),
+        split=list(options.split),
+        mean=mean,
+        scale=scale,
+        n_rows=len(frame),
+        last_timestamp=str(frame.index[-1]),
     )
     return reprepare(series, prep)
 
@@ -131,15 +148,18 @@ def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int):
 
     set_seed(options.seed)
     p = prepared.prep
-    model = build_model(name, p.window, len(p.columns), p.horizon, options.units,
-                        p.target_index, p.norm)
+    model = build_model(
+        name, p.window, len(p.columns), p.horizon, options.units, p.target_index, p.norm
+    )
     result = train(
         model,
         prepared.dataset("train", options.batch_size, shuffle_seed=options.seed),
         prepared.dataset("val", options.batch_size),
         n_train_windows=len(prepared.starts["train"]),
-        epochs=options.epochs, patience=options.patience,
-        learning_rate=options.learning_rate, verbose=verbose,
+        epochs=options.epochs,
+        patience=options.patience,
+        learning_rate=options.learning_rate,
+        verbose=verbose,
     )
     return model, result
 
@@ -158,28 +178,38 @@ def library_versions() -> dict[str, str]:
     import sklearn
     import tensorflow as tf
 
-    return {"forecast": __version__, "python": platform.python_version(),
-            "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__,
-            "pandas": pd.__version__, "scikit-learn": sklearn.__version__,
-            "matplotlib": matplotlib.__version__, "platform": sys.platform}
+    return {
+        "forecast": __version__,
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "scikit-learn": sklearn.__version__,
+        "matplotlib": matplotlib.__version__,
+        "platform": sys.platform,
+    }
 
 
-def predictions_frame(prepared: Prepared, predicted: np.ndarray,
-                      baselines: dict[str, np.ndarray]) -> pd.DataFrame:
+def predictions_frame(
+    prepared: Prepared, predicted: np.ndarray, baselines: dict[str, np.ndarray]
+) -> pd.DataFrame:
     """predictions.csv: one row per (test origin, horizon step), original units."""
     p = prepared.prep
     starts = prepared.starts["test"]
     index = prepared.series.frame.index
     steps = np.arange(1, p.horizon + 1)
     rows = (starts[:, None] + p.window - 1 + steps).ravel()
-    return pd.DataFrame({
-        "timestamp": index[rows],
-        "step": np.tile(steps, len(starts)),
-        "origin": index[np.repeat(starts + p.window - 1, p.horizon)],
-        "actual": prepared.actual("test").ravel(),
-        "predicted": predicted.ravel(),
-        **{name: b.ravel() for name, b in baselines.items()},
-    })
+    return pd.DataFrame(
+        {
+            "timestamp": index[rows],
+            "step": np.tile(steps, len(starts)),
+            "origin": index[np.repeat(starts + p.window - 1, p.horizon)],
+            "actual": prepared.actual("test").ravel(),
+            "predicted": predicted.ravel(),
+            **{name: b.ravel() for name, b in baselines.items()},
+        }
+    )
 
 
 def load_series_for(csv: Path, options: FitOptions) -> Series:

@@ -28,10 +28,16 @@ def verdict(model: str, model_rmse: float, persistence_rmse: float) -> tuple[str
     """Title text and colour saying plainly whether the model beats persistence."""
     skill = 1 - model_rmse / persistence_rmse
     if skill > 0:
-        return (f"{model} RMSE {model_rmse:.3g} beats persistence {persistence_rmse:.3g} "
-                f"(skill {skill:+.1%})", "tab:green")
-    return (f"{model} RMSE {model_rmse:.3g} does NOT beat persistence {persistence_rmse:.3g} "
-            f"(skill {skill:+.1%})", "tab:red")
+        return (
+            f"{model} RMSE {model_rmse:.3g} beats persistence {persistence_rmse:.3g} "
+            f"(skill {skill:+.1%})",
+            "tab:green",
+        )
+    return (
+        f"{model} RMSE {model_rmse:.3g} does NOT beat persistence {persistence_rmse:.3g} "
+        f"(skill {skill:+.1%})",
+        "tab:red",
+    )
 
 
 def plot_test_period(ax, times, actual, predicted, steps, model: str):
@@ -87,10 +93,21 @@ def plot_per_horizon(ax, per_horizon: dict[str, list[float]], model: str):
     return ax
 
 
-def save_run_plots(out: Path, model: str, target: str, index: pd.DatetimeIndex,
-                   target_values: np.ndarray, starts: np.ndarray, window: int,
-                   actual: np.ndarray, predicted: np.ndarray, baselines: dict[str, np.ndarray],
-                   metrics: dict, history: dict[str, list[float]], best_epoch: int) -> None:
+def save_run_plots(
+    out: Path,
+    model: str,
+    target: str,
+    index: pd.DatetimeIndex,
+    target_values: np.ndarray,
+    starts: np.ndarray,
+    window: int,
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    baselines: dict[str, np.ndarray],
+    metrics: dict,
+    history: dict[str, list[float]],
+    best_epoch: int,
+) -> None:
     """Write forecast.png, loss.png and per_horizon.png into ``out``."""
     horizon = actual.shape[1]
     times = np.asarray(index)[starts[:, None] + window + np.arange(horizon)]
@@ -98,16 +115,24 @@ def save_run_plots(out: Path, model: str, target: str, index: pd.DatetimeIndex,
 
     fig = plt.figure(figsize=(12, 7), layout="constrained")
     grid = fig.add_gridspec(2, 3, height_ratios=[3, 2])
-    ax = plot_test_period(fig.add_subplot(grid[0, :]), times, actual, predicted,
-                          sorted({1, horizon}), model)
+    ax = plot_test_period(
+        fig.add_subplot(grid[0, :]), times, actual, predicted, sorted({1, horizon}), model
+    )
     ax.set_title(f"{target}: test period", fontsize=10)
     ax.set_ylabel(target)
     picks = np.linspace(0, len(starts) - 1, 3).astype(int)
     for k, i in enumerate(picks):
         rows = np.arange(starts[i], starts[i] + window)
-        ax = plot_example(fig.add_subplot(grid[1, k]), np.asarray(index)[rows], target_values[rows],
-                          times[i], actual[i], predicted[i],
-                          {n: b[i] for n, b in baselines.items()}, model)
+        ax = plot_example(
+            fig.add_subplot(grid[1, k]),
+            np.asarray(index)[rows],
+            target_values[rows],
+            times[i],
+            actual[i],
+            predicted[i],
+            {n: b[i] for n, b in baselines.items()},
+            model,
+        )
         ax.set_title(f"origin {pd.Timestamp(index[rows[-1]]).date()}", fontsize=9)
         if k == 0:
             ax.legend(fontsize=7)

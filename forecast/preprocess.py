@@ -63,9 +63,7 @@ def check_enough_rows(n_rows: int, window: int, horizon: int, fractions) -> Spli
     return split
 
 
-def select_columns(
-    columns: list[str], target: str | None, features: str
-) -> tuple[list[str], str]:
+def select_columns(columns: list[str], target: str | None, features: str) -> tuple[list[str], str]:
     """Input columns (target last) and the target name.
 
     Args:
@@ -144,7 +142,9 @@ class Preprocessing:
         try:
             return cls(**d)
         except TypeError as e:
-            raise ForecastError(f"preprocessing.json is malformed ({e}); re-run `forecast fit`") from None
+            raise ForecastError(
+                f"preprocessing.json is malformed ({e}); re-run `forecast fit`"
+            ) from None
 
     def scale_values(self, frame: pd.DataFrame) -> np.ndarray:
         """``(n_rows, n_columns)`` float32 inputs in scaled units, columns in training order."""

@@ -8,7 +8,11 @@ COLUMNS = ("RMSE", "MAE", "sMAPE%", "MASE", "skill")
 
 
 def fmt(value: float, spec: str = ".4g") -> str:
-    return "nan" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, spec)
+    return (
+        "nan"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else format(value, spec)
+    )
 
 
 def metrics_table(metrics: dict) -> str:
@@ -22,8 +26,13 @@ def metrics_table(metrics: dict) -> str:
     lines = [" " * width + "".join(f"{c:>10}" for c in COLUMNS)]
     for label, s in rows:
         skill = 1 - s["rmse"] / persistence if persistence > 0 else float("nan")
-        cells = [fmt(s["rmse"]), fmt(s["mae"]), fmt(s["smape"], ".2f"), fmt(s["mase"], ".3f"),
-                 fmt(skill, "+.1%")]
+        cells = [
+            fmt(s["rmse"]),
+            fmt(s["mae"]),
+            fmt(s["smape"], ".2f"),
+            fmt(s["mase"], ".3f"),
+            fmt(skill, "+.1%"),
+        ]
         lines.append(f"{label:<{width}}" + "".join(f"{c:>10}" for c in cells))
     return "\n".join(lines)
 
@@ -35,8 +44,10 @@ def verdict_line(metrics: dict) -> str:
     if skill > 0:
         head = f"{model} beats persistence by {skill:.1%} in RMSE"
     else:
-        head = (f"WARNING: {model} does NOT beat persistence (RMSE {metrics['rmse']:.4g} vs "
-                f"{metrics['baselines']['persistence']['rmse']:.4g}); use the naive forecast")
+        head = (
+            f"WARNING: {model} does NOT beat persistence (RMSE {metrics['rmse']:.4g} vs "
+            f"{metrics['baselines']['persistence']['rmse']:.4g}); use the naive forecast"
+        )
     if metrics["model"] != "linear" and metrics["rmse"] >= linear:
         head += f"; it does not beat the linear baseline either (RMSE {linear:.4g})"
     return head

@@ -56,8 +56,9 @@ def staged_dir(out: Path):
         yield tmp
         replace_dir(tmp, out)
     except OSError as e:
-        raise ForecastError(f"cannot write run directory {out} ({e.strerror}); "
-                            "check free space and permissions") from None
+        raise ForecastError(
+            f"cannot write run directory {out} ({e.strerror}); check free space and permissions"
+        ) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -88,7 +89,9 @@ def write_text_atomic(path: Path, text: str) -> None:
         os.replace(tmp, path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
-        raise ForecastError(f"cannot write {path} ({e.strerror}); check space and permissions") from None
+        raise ForecastError(
+            f"cannot write {path} ({e.strerror}); check space and permissions"
+        ) from None
 
 
 def read_json(run_dir: Path, name: str) -> dict:
@@ -97,7 +100,9 @@ def read_json(run_dir: Path, name: str) -> dict:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
-        raise ForecastError(f"{run_dir} has no {name}; is it a run directory from `forecast fit`?") from None
+        raise ForecastError(
+            f"{run_dir} has no {name}; is it a run directory from `forecast fit`?"
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ForecastError(f"{path} is not valid JSON ({e}); re-run `forecast fit`") from None
     if not isinstance(data, dict):
@@ -106,7 +111,7 @@ def read_json(run_dir: Path, name: str) -> dict:
 
 
 def load_keras_model(path: Path):
-    """Load a ``.keras`` file with ``safe_mode=True``; a missing or corrupt file is a clear error."""
+    """Load a ``.keras`` file with ``safe_mode=True``; a missing or corrupt file is an error."""
     import keras
 
     import forecast.layers  # noqa: F401  (registers the custom layers for deserialisation)

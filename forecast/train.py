@@ -91,7 +91,11 @@ def train(
     )
     start = time.perf_counter()
     fitted = model.fit(
-        train_ds, validation_data=val_ds, epochs=epochs, callbacks=[clock, stop], verbose=verbose,
+        train_ds,
+        validation_data=val_ds,
+        epochs=epochs,
+        callbacks=[clock, stop],
+        verbose=verbose,
         shuffle=False,  # the dataset shuffles itself, reproducibly
     )
     seconds = time.perf_counter() - start

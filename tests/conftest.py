@@ -16,7 +16,9 @@ WEATHER = ROOT / "data" / "weather.csv"
 STOCK = ROOT / "data" / "stock.csv"
 
 
-def synthetic_frame(n: int = 200, freq: str = "D", seed: int = 0, period: float = 12.0) -> pd.DataFrame:
+def synthetic_frame(
+    n: int = 200, freq: str = "D", seed: int = 0, period: float = 12.0
+) -> pd.DataFrame:
     """A noisy sine target ``y`` with a related input ``x`` and a time column ``date``."""
     rng = np.random.default_rng(seed)
     t = np.arange(n)

@@ -65,15 +65,21 @@ BAD = {
     "no_time_column": ("a,b\n1,2\n3,4\n", "no time column found"),
     "bad_date": ("date,y\n2020-01-01,1\nnot a date,2\n", "line 3: cannot parse 'not a date'"),
     "duplicate": ("date,y\n2020-01-01,1\n2020-01-01,2\n2020-01-02,3\n", "duplicate timestamp"),
-    "text_in_numbers": ("date,y\n2020-01-01,1\n2020-01-02,abc\n2020-01-03,3\n",
-                        "line 3: 'abc' is not a number"),
-    "missing_value": ("date,y\n2020-01-01,1\n2020-01-02,\n2020-01-03,3\n",
-                      "1 missing value(s), first on line 3; pass --fill"),
+    "text_in_numbers": (
+        "date,y\n2020-01-01,1\n2020-01-02,abc\n2020-01-03,3\n",
+        "line 3: 'abc' is not a number",
+    ),
+    "missing_value": (
+        "date,y\n2020-01-01,1\n2020-01-02,\n2020-01-03,3\n",
+        "1 missing value(s), first on line 3; pass --fill",
+    ),
     "all_nan": ("date,x,y\n2020-01-01,1,\n2020-01-02,2,\n", "'y' has no values at all"),
     "infinite": ("date,y\n2020-01-01,1\n2020-01-02,inf\n2020-01-03,3\n", "line 3 is infinite"),
     "empty_time": ("date,y\n2020-01-01,1\n,2\n", "empty on line 3"),
-    "mixed_zones": ("date,y\n2020-01-01T00:00+00:00,1\n2020-01-02T00:00+05:00,2\n",
-                    "mixes time zones"),
+    "mixed_zones": (
+        "date,y\n2020-01-01T00:00+00:00,1\n2020-01-02T00:00+05:00,2\n",
+        "mixes time zones",
+    ),
 }
 
 
@@ -92,8 +98,8 @@ def test_unknown_time_col_lists_columns(write_csv):
 
 
 @pytest.mark.parametrize(
-    "freq, season", [("h", 24), ("D", 7), ("B", 5), ("MS", 12), ("QS", 4), ("W-SUN", 52),
-                     ("15min", 96), ("2D", 1)]
+    "freq, season",
+    [("h", 24), ("D", 7), ("B", 5), ("MS", 12), ("QS", 4), ("W-SUN", 52), ("15min", 96), ("2D", 1)],
 )
 def test_season_for_frequency(freq, season):
     assert season_for(freq) == season

@@ -1,0 +1,78 @@
+"""One contract test over the whole registry (build, train, shapes, save/load, error bound)."""
+
+import numpy as np
+import pytest
+
+from forecast import evaluate as ev
+from forecast.config import FitOptions
+from forecast.io import read_series
+from forecast.models import REGISTRY, build_model, count_params
+from forecast.pipeline import naive_baselines, predict_part, prepare, train_one
+from forecast.runs import load_keras_model
+
+# (model, max RMSE relative to persistence on the test windows of a noisy sine)
+# (8 epochs reach 0.08-0.16 here; persistence is 1.0)
+ERROR_BOUNDS = {"rnn": 0.5, "lstm": 0.5, "gru": 0.5, "hybrid": 0.5, "linear": 0.5}
+CASES = [(name, "window") for name in sorted(REGISTRY)] + [("gru", "global"), ("linear", "global")]
+
+
+def test_every_registered_model_has_a_bound():
+    assert set(ERROR_BOUNDS) == set(REGISTRY)
+
+
+@pytest.fixture(scope="module")
+def prepared_sine(tmp_path_factory):
+    from tests.conftest import synthetic_frame
+
+    path = tmp_path_factory.mktemp("sine") / "sine.csv"
+    synthetic_frame(240, period=12).to_csv(path, index=False)
+    options = FitOptions(
+        window=12, horizon=3, units=8, epochs=8, batch_size=16, patience=8, learning_rate=0.01
+    )
+    return prepare(read_series(path), options), options
+
+
+@pytest.mark.parametrize("name, norm", CASES)
+def test_model_contract(name, norm, prepared_sine, tmp_path):
+    prepared, options = prepared_sine
+    if norm == "global":
+        prepared = prepare(prepared.series, options.replace(norm="global"))
+    before = prepared.values.copy()
+    model, result = train_one(name, prepared, options.replace(model=name, norm=norm), verbose=0)
+    np.testing.assert_array_equal(prepared.values, before)  # inputs not mutated
+    assert result.epochs_run >= 1 and len(result.history["val_loss"]) == result.epochs_run
+    assert result.samples_per_second > 0
+
+    predicted = predict_part(model, prepared)
+    assert predicted.shape == (len(prepared.starts["test"]), 3)
+    actual = prepared.actual("test")
+    persistence = naive_baselines(prepared)["persistence"]
+    ratio = ev.rmse(actual, predicted) / ev.rmse(actual, persistence)
+    assert ratio < ERROR_BOUNDS[name], f"{name}/{norm}: RMSE {ratio:.2f} × persistence"
+
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = load_keras_model(path)
+    np.testing.assert_allclose(predict_part(loaded, prepared), predicted, rtol=1e-5, atol=1e-5)
+
+
+def test_parameter_counts_follow_the_gate_equations():
+    # SimpleRNN: u(u+f+1); GRU (reset_after): 3u(u+f+2); LSTM: 4u(u+f+1); head: u*h + h
+    u, f, w, h = 8, 2, 10, 3
+    head = u * h + h
+    assert count_params("rnn", w, f, h, u) == u * (u + f + 1) + head
+    assert count_params("gru", w, f, h, u) == 3 * u * (u + f + 2) + head
+    assert count_params("lstm", w, f, h, u) == 4 * u * (u + f + 1) + head
+    assert count_params("hybrid", w, f, h, u) == 4 * u * (u + f + 1) + 3 * u * (2 * u + 2) + head
+    assert count_params("linear", w, f, h, u) == w * f * h + h
+
+
+@pytest.mark.parametrize("name", ["gru", "lstm"])
+def test_recurrent_layers_keep_cudnn_eligible_settings(name):
+    model = build_model(name, 10, 2, 3, 8)
+    layer = model.get_layer(name)
+    cfg = layer.get_config()
+    assert cfg["activation"] == "tanh" and cfg["recurrent_activation"] == "sigmoid"
+    assert cfg["recurrent_dropout"] == 0 and cfg["unroll"] is False
+    if name == "gru":
+        assert cfg["reset_after"] is True
