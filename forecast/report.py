@@ -20,6 +20,8 @@ def metrics_table(metrics: dict) -> str:
     persistence = metrics["baselines"]["persistence"]["rmse"]
     rows = [(metrics["model"], metrics)]
     for name, scores in metrics["baselines"].items():
+        if name == metrics["model"]:
+            continue  # --model linear: the linear baseline is the model itself
         label = f"{name}({scores['season']})" if "season" in scores else name
         rows.append((label, scores))
     width = max(len(label) for label, _ in rows) + 2
