@@ -113,7 +113,7 @@ def test_fit_on_stock_with_linear_model(tmp_path):
     assert metrics["baselines"]["seasonal_naive"]["season"] == 5
     assert metrics["baselines"]["linear"]["rmse"] == metrics["rmse"]
     assert not (out / "baseline_linear.keras").exists()
-    assert [line.split()[0] for line in result.stdout.splitlines()].count("linear") == 1
+    assert sum(line.split()[:1] == ["linear"] for line in result.stdout.splitlines()) == 1
 
 
 def test_models_lists_every_architecture_with_params():
