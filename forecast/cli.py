@@ -152,7 +152,7 @@ def fit(
 ) -> None:
     """Train one model on CSV, score it against baselines on the test split, save the run."""
     from forecast.fit import fit as run_fit
-    from forecast.report import metrics_table, verdict_line
+    from forecast.report import interval_line, metrics_table, verdict_line
     from forecast.runs import default_run_dir
 
     options = resolve_options(config_file, **flags)
@@ -169,6 +169,7 @@ def fit(
     )
     click.echo(metrics_table(m))
     click.echo(verdict_line(m))
+    click.echo(interval_line(m))
 
 
 @cli.command()
