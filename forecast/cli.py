@@ -152,7 +152,7 @@ def fit(
 ) -> None:
     """Train one model on CSV, score it against baselines on the test split, save the run."""
     from forecast.fit import fit as run_fit
-    from forecast.report import metrics_table, verdict_line
+    from forecast.report import interval_line, metrics_table, verdict_line
     from forecast.runs import default_run_dir
 
     options = resolve_options(config_file, **flags)
@@ -169,6 +169,102 @@ def fit(
     )
     click.echo(metrics_table(m))
     click.echo(verdict_line(m))
+    click.echo(interval_line(m))
+
+
+@cli.command()
+@click.argument("csv", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--models",
+    "model_list",
+    default="rnn,lstm,gru,hybrid",
+    show_default=True,
+    help="Comma-separated architectures (see `forecast models`).",
+)
+@click.option(
+    "--seeds",
+    type=int,
+    default=3,
+    show_default=True,
+    help="Seeds per architecture (--seed, +1, …).",
+)
+@click.option(
+    "--task",
+    type=click.Choice(["forecast", "memory"]),
+    default="forecast",
+    show_default=True,
+    help="'forecast': compare on CSV; 'memory': synthetic long-memory test (no CSV): recall "
+    "a value seen L steps ago, for growing L.",
+)
+@click.option(
+    "--lengths",
+    default="5,10,20,40,80",
+    show_default=True,
+    help="--task memory: sequence lengths L.",
+)
+@fit_options
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Output directory. [default: runs/<timestamp>-compare or -memory]",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
+def compare(
+    csv: Path | None,
+    model_list: str,
+    seeds: int,
+    task: str,
+    lengths: str,
+    out: Path | None,
+    overwrite: bool,
+    quiet: bool,
+    config_file: Path | None,
+    **flags,
+) -> None:
+    """Train several architectures (several seeds each) on identical windows of CSV and compare
+    them with the baselines in one table, plus plots; or run the long-memory test."""
+    from forecast.compare import parse_models, text_table
+    from forecast.runs import default_run_dir
+
+    models = parse_models(model_list)
+    log = lambda m: click.echo(m, err=True)  # noqa: E731
+    if task == "memory":
+        from forecast.memory import memory_table, parse_lengths, run_memory
+
+        base = resolve_options(config_file, **flags)
+        out = out or default_run_dir("memory")
+        result = run_memory(
+            models,
+            parse_lengths(lengths),
+            out,
+            base.epochs if flags.get("epochs") else None,
+            base.units if flags.get("units") else None,
+            base.seed,
+            overwrite,
+            log,
+        )
+        click.echo(f"\nmemory test: {out}")
+        click.echo(memory_table(result))
+        return
+    if csv is None:
+        raise ForecastError(
+            "compare needs a CSV (or --task memory); e.g. forecast compare data.csv"
+        )
+    from forecast.compare import compare as run_compare
+
+    options = resolve_options(config_file, **flags)
+    out = out or default_run_dir("compare")
+    result = run_compare(
+        csv, options, models, seeds, out, overwrite, keras_verbosity(quiet), log=log
+    )
+    click.echo(f"\ncomparison: {result.out} ({seeds} seed(s) per model; mean ± sd)")
+    click.echo(text_table(result.rows))
+    best = next(r for r in result.rows if r["best"])
+    skill = best["skill_vs_persistence"]
+    click.echo(f"best: {best['model']} (RMSE {best['rmse']:.4g}, skill {skill:+.1%})")
+    losers = [r["model"] for r in result.rows if r["loses_to_persistence"]]
+    if losers:
+        click.echo(f"WARNING: {', '.join(losers)} do(es) NOT beat persistence")
 
 
 @cli.command()

@@ -11,6 +11,7 @@ import pandas as pd
 from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
+from forecast.intervals import interval_metrics
 from forecast.pipeline import (
     Prepared,
     file_sha256,
@@ -72,6 +73,15 @@ def fit(
         baselines["linear"] = predict_part(linear_model, prepared)
 
     metrics = build_metrics(options, prepared, predicted, baselines, model, result)
+    # calibrated on validation windows only; the test split only reports coverage
+    metrics.update(
+        interval_metrics(
+            prepared.actual("val"),
+            predict_part(model, prepared, "val"),
+            prepared.actual("test"),
+            predicted,
+        )
+    )
     with runs.staged_dir(out) as tmp:
         write_run(
             tmp, csv, options, prepared, model, linear_model, result, predicted, baselines, metrics
@@ -144,7 +154,7 @@ def write_run(
     history.insert(0, "epoch", range(1, len(history) + 1))
     history["train_epoch_seconds"] = result.epoch_seconds[: len(history)]
     history.to_csv(tmp / "history.csv", index=False)
-    predictions_frame(prepared, predicted, baselines).to_csv(
+    predictions_frame(prepared, predicted, baselines, metrics.get("intervals")).to_csv(
         tmp / "predictions.csv", index=False, float_format="%.6g"
     )
     save_run_plots(

@@ -9,6 +9,7 @@ import pandas as pd
 
 from forecast import runs
 from forecast.errors import ForecastError
+from forecast.intervals import interval_columns
 from forecast.io import Series, read_series
 from forecast.preprocess import Preprocessing
 
@@ -78,6 +79,9 @@ def predict_future(run_dir: Path, csv: Path | None, out: Path) -> tuple[pd.DataF
     table = pd.DataFrame(
         {"timestamp": times, "step": np.arange(1, prep.horizon + 1), "predicted": predicted}
     )
+    widths = saved_widths(run_dir)
+    for key, values in interval_columns(predicted, widths).items():
+        table[key] = values
     runs.write_text_atomic(out, table.to_csv(index=False, float_format="%.6g"))
     save_future_plot(
         out.with_suffix(".png"),
@@ -85,19 +89,29 @@ def predict_future(run_dir: Path, csv: Path | None, out: Path) -> tuple[pd.DataF
         table,
         prep.target,
         config.get("model", "model"),
+        widths,
     )
     return table, out
 
 
+def saved_widths(run_dir: Path) -> dict[str, list[float]]:
+    """The conformal half-widths per step saved in metrics.json (empty for older runs)."""
+    path = run_dir / "metrics.json"
+    if not path.is_file():
+        return {}
+    return runs.read_json(run_dir, "metrics.json").get("intervals", {})
+
+
 def save_future_plot(
-    path: Path, history: pd.Series, table: pd.DataFrame, target: str, model: str
+    path: Path, history: pd.Series, table: pd.DataFrame, target: str, model: str, widths=None
 ) -> None:
     import matplotlib.pyplot as plt
 
-    from forecast.plots import date_axis, save
+    from forecast.plots import date_axis, save, shade_bands
 
     fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
     ax.plot(history.index, history.to_numpy(), color="black", lw=1, label="observed")
+    shade_bands(ax, table["timestamp"], table["predicted"].to_numpy(), widths)
     ax.plot(
         table["timestamp"],
         table["predicted"],

@@ -192,9 +192,15 @@ def library_versions() -> dict[str, str]:
 
 
 def predictions_frame(
-    prepared: Prepared, predicted: np.ndarray, baselines: dict[str, np.ndarray]
+    prepared: Prepared,
+    predicted: np.ndarray,
+    baselines: dict[str, np.ndarray],
+    widths: dict[str, list[float]] | None = None,
 ) -> pd.DataFrame:
-    """predictions.csv: one row per (test origin, horizon step), original units."""
+    """predictions.csv: one row per (test origin, horizon step), original units, with the
+    conformal bands ``lower_80, upper_80, lower_95, upper_95`` when ``widths`` is given."""
+    from forecast.intervals import interval_columns
+
     p = prepared.prep
     starts = prepared.starts["test"]
     index = prepared.series.frame.index
@@ -207,6 +213,7 @@ def predictions_frame(
             "origin": index[np.repeat(starts + p.window - 1, p.horizon)],
             "actual": prepared.actual("test").ravel(),
             "predicted": predicted.ravel(),
+            **{k: v.ravel() for k, v in interval_columns(predicted, widths or {}).items()},
             **{name: b.ravel() for name, b in baselines.items()},
         }
     )

@@ -40,24 +40,57 @@ def verdict(model: str, model_rmse: float, persistence_rmse: float) -> tuple[str
     )
 
 
-def plot_test_period(ax, times, actual, predicted, steps, model: str):
+def shade_bands(ax, times, predicted, widths: dict[str, list[float]] | None, step=None):
+    """Shade the conformal bands (widest first) around ``predicted``.
+
+    Args:
+        times, predicted: ``(n,)`` x positions and centre line.
+        widths: ``{"80": [w per step], "95": [...]}``; nothing is drawn when ``None``.
+        step: 1-based horizon step whose width applies to every point; ``None`` means point ``i``
+            is horizon step ``i + 1``.
+    """
+    if not widths:
+        return ax
+    for key in sorted(widths, key=float, reverse=True):
+        w = np.asarray(widths[key], dtype="float64")
+        w = w[step - 1] if step is not None else w[: len(predicted)]
+        alpha = 0.12 if float(key) > 90 else 0.25
+        ax.fill_between(
+            times,
+            predicted - w,
+            predicted + w,
+            color="tab:blue",
+            alpha=alpha,
+            lw=0,
+            label=f"{key}% interval",
+        )
+    return ax
+
+
+def plot_test_period(ax, times, actual, predicted, steps, model: str, widths=None):
     """Actual vs the model's forecast at the given horizon steps over the test period.
 
     Args:
         times: ``(n_windows, horizon)`` target timestamps.
         actual, predicted: ``(n_windows, horizon)`` values in original units.
         steps: 1-based horizon steps to draw.
+        widths: conformal half-widths per step; the bands of step 1 are shaded.
     """
+    shade_bands(ax, times[:, 0], predicted[:, 0], widths, step=1)
     ax.plot(times[:, 0], actual[:, 0], color="black", lw=1.2, label="actual")
     for step in steps:
         ax.plot(times[:, step - 1], predicted[:, step - 1], lw=1, label=f"{model} t+{step}")
     ax.set_ylabel("target")
-    ax.legend(loc="upper left", fontsize=8, ncol=len(steps) + 1)
+    ax.legend(loc="upper left", fontsize=8, ncol=len(steps) + 3)
     return date_axis(ax)
 
 
-def plot_example(ax, history_times, history, times, actual, predicted, baselines, model: str):
-    """One origin: the input window, then actual vs model vs baselines over the whole horizon."""
+def plot_example(
+    ax, history_times, history, times, actual, predicted, baselines, model: str, widths=None
+):
+    """One origin: the input window, then actual vs model (with its bands) vs baselines over the
+    whole horizon."""
+    shade_bands(ax, times, predicted, widths)
     ax.plot(history_times, history, color="grey", lw=1, label="input window")
     ax.plot(times, actual, color="black", marker=".", lw=1.2, label="actual")
     ax.plot(times, predicted, color="tab:blue", marker=".", lw=1.2, label=model)
@@ -115,8 +148,9 @@ def save_run_plots(
 
     fig = plt.figure(figsize=(12, 7), layout="constrained")
     grid = fig.add_gridspec(2, 3, height_ratios=[3, 2])
+    widths = metrics.get("intervals")
     ax = plot_test_period(
-        fig.add_subplot(grid[0, :]), times, actual, predicted, sorted({1, horizon}), model
+        fig.add_subplot(grid[0, :]), times, actual, predicted, sorted({1, horizon}), model, widths
     )
     ax.set_title(f"{target}: test period", fontsize=10)
     ax.set_ylabel(target)
@@ -132,6 +166,7 @@ def save_run_plots(
             predicted[i],
             {n: b[i] for n, b in baselines.items()},
             model,
+            widths,
         )
         ax.set_title(f"origin {pd.Timestamp(index[rows[-1]]).date()}", fontsize=9)
         if k == 0:

@@ -53,3 +53,15 @@ def verdict_line(metrics: dict) -> str:
     if metrics["model"] != "linear" and metrics["rmse"] >= linear:
         head += f"; it does not beat the linear baseline either (RMSE {linear:.4g})"
     return head
+
+
+def interval_line(metrics: dict) -> str:
+    """Conformal interval widths (step 1 … last step) and their empirical test coverage."""
+    parts = []
+    for key, widths in metrics.get("intervals", {}).items():
+        cov = metrics.get(f"coverage_{key}", float("nan"))
+        parts.append(
+            f"{key}%: ±{fmt(widths[0], '.3g')}…±{fmt(widths[-1], '.3g')}, "
+            f"test coverage {fmt(cov, '.1%')}"
+        )
+    return "intervals (split conformal on validation) " + "; ".join(parts) if parts else ""

@@ -1,0 +1,297 @@
+"""``forecast compare``: every architecture, several seeds each, on identical windows, in one table
+with the baselines as rows, written as comparison.csv / .json / .md beside one run directory per
+(model, seed).
+
+The data are prepared once; the linear baseline is trained once; every model is scored on the same
+test windows against the same baselines. The whole output directory is staged and renamed into place
+only when complete.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast import evaluate as ev
+from forecast import runs
+from forecast.config import FitOptions
+from forecast.errors import ForecastError
+from forecast.fit import build_metrics, write_run
+from forecast.intervals import interval_metrics
+from forecast.models import REGISTRY
+from forecast.pipeline import load_series_for, naive_baselines, predict_part, prepare, train_one
+
+DEFAULT_MODELS = ("rnn", "lstm", "gru", "hybrid")
+BEST = "BEST"
+LOSES = "LOSES TO PERSISTENCE"
+
+
+def parse_models(text: str | None) -> list[str]:
+    """``"rnn,lstm"`` → ``["rnn", "lstm"]``, each checked against the registry."""
+    names = [m.strip() for m in (text or ",".join(DEFAULT_MODELS)).split(",") if m.strip()]
+    unknown = [m for m in names if m not in REGISTRY]
+    if unknown or not names:
+        raise ForecastError(
+            f"--models {text!r}: unknown model(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose from {','.join(REGISTRY)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+@dataclass
+class ModelRuns:
+    """Every seed of one architecture: metrics, histories and the first seed's forecast."""
+
+    name: str
+    metrics: list[dict] = field(default_factory=list)
+    histories: list[dict] = field(default_factory=list)
+    predicted: np.ndarray | None = None
+
+
+@dataclass
+class CompareResult:
+    out: Path
+    rows: list[dict]
+    models: dict[str, ModelRuns]
+
+
+def latency_per_window(model, prepared) -> float:
+    """Seconds per test window of ``predict`` (batched), after a warm-up call."""
+    predict_part(model, prepared)
+    start = time.perf_counter()
+    predict_part(model, prepared)
+    return (time.perf_counter() - start) / len(prepared.starts["test"])
+
+
+def compare(
+    csv: Path,
+    options: FitOptions,
+    models: list[str],
+    seeds: int,
+    out: Path,
+    overwrite: bool = False,
+    verbose: int = 0,
+    log=print,
+) -> CompareResult:
+    """Train ``models`` × ``seeds`` on ``csv`` and write the comparison directory ``out``."""
+    if seeds < 1:
+        raise ForecastError(f"--seeds {seeds} must be a positive integer; use e.g. --seeds 3")
+    runs.check_out_dir(out, overwrite)
+    series = load_series_for(csv, options)
+    for note in series.notes:
+        log(f"note: {note}")
+    prepared = prepare(series, options)
+    counts = {part: len(s) for part, s in prepared.starts.items()}
+    log(
+        f"windows: {counts['train']} train, {counts['val']} val, {counts['test']} test "
+        f"(window {options.window}, horizon {options.horizon}), {len(models)} model(s) x "
+        f"{seeds} seed(s)"
+    )
+    baselines = naive_baselines(prepared)
+    log("training the linear baseline once ...")
+    linear_model, _ = train_one("linear", prepared, options.replace(model="linear"), verbose=0)
+    baselines["linear"] = predict_part(linear_model, prepared)
+    val_actual, test_actual = prepared.actual("val"), prepared.actual("test")
+
+    results: dict[str, ModelRuns] = {m: ModelRuns(m) for m in models}
+    with runs.staged_dir(out) as tmp:
+        for name in models:
+            for k in range(seeds):
+                opts = options.replace(model=name, seed=options.seed + k)
+                log(f"training {name} seed {opts.seed} ({k + 1}/{seeds}) ...")
+                model, result = train_one(name, prepared, opts, verbose)
+                predicted = predict_part(model, prepared)
+                metrics = build_metrics(opts, prepared, predicted, baselines, model, result)
+                metrics.update(
+                    interval_metrics(
+                        val_actual, predict_part(model, prepared, "val"), test_actual, predicted
+                    )
+                )
+                metrics["seed"] = opts.seed
+                metrics["seconds_per_epoch"] = float(np.mean(result.epoch_seconds))
+                metrics["latency_seconds_per_window"] = latency_per_window(model, prepared)
+                run_dir = tmp / f"{name}-seed{opts.seed}"
+                run_dir.mkdir()
+                write_run(
+                    run_dir,
+                    csv,
+                    opts,
+                    prepared,
+                    model,
+                    linear_model,
+                    result,
+                    predicted,
+                    baselines,
+                    metrics,
+                )
+                r = results[name]
+                r.metrics.append(metrics)
+                r.histories.append(result.history)
+                if r.predicted is None:
+                    r.predicted = predicted
+        rows = comparison_rows(results, linear_model, options)
+        write_comparison(tmp, rows, results, prepared, baselines, csv, options, seeds)
+    return CompareResult(out, rows, results)
+
+
+def mean_sd(values: list[float]) -> tuple[float, float]:
+    a = np.asarray(values, dtype="float64")
+    return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
+
+
+def comparison_rows(results: dict[str, ModelRuns], linear_model, options: FitOptions) -> list[dict]:
+    """One row per architecture (mean ± sd over seeds), then one per baseline; best and
+    loses-to-persistence marked."""
+    first = next(iter(results.values())).metrics[0]
+    base = first["baselines"]
+    persistence = base["persistence"]["rmse"]
+    rows = []
+    for name, r in results.items():
+        ms = r.metrics
+        rmse, rmse_sd = mean_sd([m["rmse"] for m in ms])
+        mae, mae_sd = mean_sd([m["mae"] for m in ms])
+        rows.append(
+            {
+                "model": name,
+                "kind": "model",
+                "seeds": len(ms),
+                "rmse": rmse,
+                "rmse_sd": rmse_sd,
+                "mae": mae,
+                "mae_sd": mae_sd,
+                "skill_vs_persistence": ev.skill(rmse, persistence),
+                "params": ms[0]["params"],
+                "seconds_per_epoch": mean_sd([m["seconds_per_epoch"] for m in ms])[0],
+                "train_samples_per_second": mean_sd([m["train_samples_per_second"] for m in ms])[0],
+                "latency_ms_per_window": 1000
+                * mean_sd([m["latency_seconds_per_window"] for m in ms])[0],
+                "epochs_to_converge": mean_sd([m["best_epoch"] for m in ms])[0],
+                "coverage_80": mean_sd([m["coverage_80"] for m in ms])[0],
+                "coverage_95": mean_sd([m["coverage_95"] for m in ms])[0],
+                "per_horizon_rmse": np.mean([m["per_horizon_rmse"] for m in ms], axis=0).tolist(),
+                "rmse_by_seed": [m["rmse"] for m in ms],
+                "loses_to_persistence": bool(rmse >= persistence),
+                "best": False,
+            }
+        )
+    best = min(rows, key=lambda row: row["rmse"])
+    best["best"] = True
+    for name, scores in base.items():
+        label = f"{name}({scores['season']})" if "season" in scores else name
+        rows.append(
+            {
+                "model": label,
+                "kind": "baseline",
+                "seeds": 1 if name == "linear" else 0,
+                "rmse": scores["rmse"],
+                "rmse_sd": 0.0,
+                "mae": scores["mae"],
+                "mae_sd": 0.0,
+                "skill_vs_persistence": ev.skill(scores["rmse"], persistence),
+                "params": int(linear_model.count_params()) if name == "linear" else 0,
+                "per_horizon_rmse": scores["per_horizon_rmse"],
+                "loses_to_persistence": bool(
+                    name != "persistence" and scores["rmse"] >= persistence
+                ),
+                "best": False,
+            }
+        )
+    return rows
+
+
+def marks(row: dict) -> str:
+    return " ".join(
+        m for m, on in ((BEST, row["best"]), (LOSES, row["loses_to_persistence"])) if on
+    )
+
+
+TABLE = [  # header, key, format; the sd (if any) is shown as "± sd"
+    ("RMSE", "rmse", ".4g"),
+    ("MAE", "mae", ".4g"),
+    ("skill", "skill_vs_persistence", "+.1%"),
+    ("params", "params", ",d"),
+    ("s/epoch", "seconds_per_epoch", ".2f"),
+    ("samples/s", "train_samples_per_second", ",.0f"),
+    ("ms/window", "latency_ms_per_window", ".3f"),
+    ("epochs", "epochs_to_converge", ".1f"),
+    ("cov80", "coverage_80", ".1%"),
+    ("cov95", "coverage_95", ".1%"),
+]
+
+
+def cell(row: dict, key: str, spec: str) -> str:
+    value = row.get(key)
+    if value is None or (key == "params" and row["kind"] == "baseline" and not value):
+        return "-"
+    text = format(value, spec)
+    sd = row.get(f"{key}_sd")
+    return f"{text} ± {sd:.2g}" if sd and row["kind"] == "model" else text
+
+
+def table_cells(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
+    header = ["model", *(h for h, _, _ in TABLE), "note"]
+    body = [[r["model"], *(cell(r, k, s) for _, k, s in TABLE), marks(r)] for r in rows]
+    return header, body
+
+
+def text_table(rows: list[dict]) -> str:
+    """The comparison for the terminal, fixed width."""
+    header, body = table_cells(rows)
+    widths = [max(len(x[i]) for x in [header, *body]) for i in range(len(header))]
+    fmt_row = lambda cells: "  ".join(  # noqa: E731
+        c.ljust(w) if i in (0, len(cells) - 1) else c.rjust(w)
+        for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+    ).rstrip()
+    return "\n".join([fmt_row(header), *(fmt_row(b) for b in body)])
+
+
+def markdown_table(rows: list[dict]) -> str:
+    header, body = table_cells(rows)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(c if c else " " for c in b) + " |" for b in body]
+    return "\n".join(lines)
+
+
+def write_comparison(
+    tmp: Path, rows, results, prepared, baselines, csv: Path, options: FitOptions, seeds: int
+) -> None:
+    """comparison.csv / .json / .md and the comparison plots into ``tmp``."""
+    from forecast.compare_plots import save_compare_plots
+
+    flat = [{k: v for k, v in r.items() if not isinstance(v, list)} for r in rows]
+    pd.DataFrame(flat).to_csv(tmp / "comparison.csv", index=False, float_format="%.6g")
+    best = next(r["model"] for r in rows if r["best"])
+    persistence = next(r for r in rows if r["model"] == "persistence")["rmse"]
+    runs.write_json(
+        tmp / "comparison.json",
+        {
+            "csv": str(csv),
+            "target": prepared.prep.target,
+            "window": prepared.prep.window,
+            "horizon": prepared.prep.horizon,
+            "seeds": [options.seed + k for k in range(seeds)],
+            "n_test_windows": int(len(prepared.starts["test"])),
+            "best": best,
+            "persistence_rmse": persistence,
+            "options": options.to_dict(),
+            "rows": rows,
+            "runs": {n: [f"{n}-seed{m['seed']}" for m in r.metrics] for n, r in results.items()},
+        },
+    )
+    md = [
+        f"# Comparison on {Path(csv).name}: target {prepared.prep.target}, window "
+        f"{prepared.prep.window}, horizon {prepared.prep.horizon}, {seeds} seed(s)",
+        "",
+        markdown_table(rows),
+        "",
+        f"RMSE and MAE: mean ± sd over seeds, original units, {len(prepared.starts['test'])} test "
+        "windows. skill = 1 - RMSE / persistence RMSE. cov80/cov95: empirical test coverage of "
+        f"split-conformal intervals calibrated on validation. Best: **{best}**. "
+        f"Rows marked {LOSES} do no better than repeating the last value.",
+    ]
+    (tmp / "comparison.md").write_text("\n".join(md) + "\n")
+    save_compare_plots(tmp, rows, results, prepared, baselines)

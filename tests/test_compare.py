@@ -1,0 +1,122 @@
+"""``forecast compare``: the table's contents (from seeds' metrics), its marks, files and errors."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from forecast.cli import cli
+from forecast.compare import LOSES, ModelRuns, comparison_rows, parse_models, text_table
+from forecast.errors import ForecastError
+from tests.conftest import synthetic_frame
+
+TINY = ["--epochs", "1", "--window", "8", "--horizon", "2", "--units", "4", "--quiet"]
+PLOTS = [
+    "rmse_by_model.png",
+    "forecasts_overlay.png",
+    "loss_curves.png",
+    "per_horizon_by_model.png",
+]
+
+
+def fake_metrics(rmse, seed):
+    return {
+        "rmse": rmse, "mae": rmse / 2, "params": 10, "seed": seed, "seconds_per_epoch": 1.0,
+        "train_samples_per_second": 100.0, "latency_seconds_per_window": 0.002, "best_epoch": seed,
+        "coverage_80": 0.8, "coverage_95": 0.9, "per_horizon_rmse": [rmse, rmse],
+        "baselines": {
+            "persistence": {"rmse": 2.0, "mae": 1.0, "per_horizon_rmse": [2.0, 2.0]},
+            "seasonal_naive": {"rmse": 3.0, "mae": 1.5, "season": 7, "per_horizon_rmse": [3, 3]},
+            "linear": {"rmse": 1.5, "mae": 0.7, "per_horizon_rmse": [1.5, 1.5]},
+        },
+    }  # fmt: skip
+
+
+class FakeLinear:
+    def count_params(self):
+        return 17
+
+
+def test_rows_aggregate_seeds_and_mark_best_and_losers():
+    runs = {
+        "rnn": ModelRuns("rnn", [fake_metrics(2.0, 1), fake_metrics(3.0, 3)]),
+        "gru": ModelRuns("gru", [fake_metrics(1.0, 1), fake_metrics(1.2, 2)]),
+    }
+    rows = {r["model"]: r for r in comparison_rows(runs, FakeLinear(), None)}
+    assert list(rows) == ["rnn", "gru", "persistence", "seasonal_naive(7)", "linear"]
+    rnn, gru = rows["rnn"], rows["gru"]
+    assert rnn["rmse"] == 2.5 and rnn["rmse_sd"] == pytest.approx(np.std([2, 3], ddof=1))
+    assert rnn["mae"] == 1.25 and rnn["epochs_to_converge"] == 2.0
+    assert rnn["latency_ms_per_window"] == pytest.approx(2.0)
+    assert rnn["skill_vs_persistence"] == pytest.approx(1 - 2.5 / 2.0)
+    assert rnn["loses_to_persistence"] and not gru["loses_to_persistence"]
+    assert gru["best"] and not rnn["best"] and not rows["linear"]["best"]
+    assert rows["seasonal_naive(7)"]["loses_to_persistence"]
+    assert not rows["linear"]["loses_to_persistence"] and rows["linear"]["params"] == 17
+    text = text_table(list(rows.values()))
+    lines = {line.split()[0]: line for line in text.splitlines()[1:]}
+    assert lines["rnn"].endswith(LOSES) and "BEST" in lines["gru"]
+    assert LOSES not in lines["gru"] and "2.5 ± 0.71" in lines["rnn"]
+
+
+def test_unknown_model_is_a_forecast_error():
+    assert parse_models("gru, lstm") == ["gru", "lstm"]
+    with pytest.raises(ForecastError, match="unknown model.s. transformer; choose from rnn,"):
+        parse_models("gru,transformer")
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cmp")
+    csv = root / "sine.csv"
+    synthetic_frame(160).to_csv(csv, index=False)
+    out = root / "out"
+    args = ["compare", csv, "--models", "rnn,gru", "--seeds", "2", *TINY, "--out", out]
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out, result
+
+
+def test_compare_writes_table_files_and_runs(compared):
+    out, result = compared
+    names = {p.name for p in out.iterdir()}
+    expected = {"comparison.csv", "comparison.json", "comparison.md", *PLOTS}
+    assert expected | {"rnn-seed42", "rnn-seed43", "gru-seed42", "gru-seed43"} == names
+    data = json.loads((out / "comparison.json").read_text())
+    rows = {r["model"]: r for r in data["rows"]}
+    assert set(rows) == {"rnn", "gru", "persistence", "seasonal_naive(7)", "linear"}
+    seeds = [json.loads((out / f"rnn-seed{s}" / "metrics.json").read_text()) for s in (42, 43)]
+    assert rows["rnn"]["rmse"] == pytest.approx(np.mean([m["rmse"] for m in seeds]))
+    assert rows["rnn"]["params"] == seeds[0]["params"] > 0
+    assert rows["persistence"]["rmse"] == pytest.approx(
+        seeds[0]["baselines"]["persistence"]["rmse"]
+    )
+    # the linear baseline was trained once: every run dir reports the same linear RMSE
+    linear = {m["baselines"]["linear"]["rmse"] for m in seeds}
+    assert len(linear) == 1 and rows["linear"]["rmse"] == pytest.approx(linear.pop())
+    models = [rows["rnn"], rows["gru"]]
+    assert data["best"] == min(models, key=lambda r: r["rmse"])["model"]
+    for r in models:
+        assert r["loses_to_persistence"] == (r["rmse"] >= rows["persistence"]["rmse"])
+        assert r["latency_ms_per_window"] > 0 and r["train_samples_per_second"] > 0
+        assert 0 <= r["coverage_80"] <= r["coverage_95"] <= 1
+    stdout = result.stdout
+    assert "seasonal_naive(7)" in stdout and "BEST" in stdout and "best: " in stdout
+    md = (out / "comparison.md").read_text()
+    assert md.count("\n| ") == 6  # header + 5 rows
+    for r in data["rows"]:
+        if r["loses_to_persistence"]:
+            line = next(x for x in md.splitlines() if x.startswith(f"| {r['model']} |"))
+            assert LOSES in line
+    for png in PLOTS:
+        assert (out / png).stat().st_size > 5000
+
+
+def test_compare_bad_models_fails_cleanly(tmp_path, sine_csv):
+    out = tmp_path / "out"
+    args = ["compare", sine_csv, "--models", "gru,tcn", *TINY, "--out", out]
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --models 'gru,tcn': unknown model(s) tcn")
+    assert not out.exists()
