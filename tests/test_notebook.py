@@ -4,12 +4,10 @@ generator script."""
 import os
 from pathlib import Path
 
+import nbclient
 import nbformat
-import pytest
 
 NB_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-
-nbclient = pytest.importorskip("nbclient")
 
 
 def test_notebook_is_generated_and_committed_without_outputs():
