@@ -183,7 +183,9 @@ def predict(run_dir: Path, csv: Path | None, out: Path | None) -> None:
     """Forecast the next `horizon` steps past the last row of CSV (default: the run's CSV)."""
     from forecast.future import predict_future
 
-    frame, path = predict_future(run_dir, csv, out or run_dir / "future.csv")
+    frame, path = predict_future(
+        run_dir, csv, out or run_dir / "future.csv", log=lambda m: click.echo(m, err=True)
+    )
     click.echo(frame.to_string(index=False))
     click.echo(f"wrote {path} and {path.with_suffix('.png')}")
 

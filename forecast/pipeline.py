@@ -18,7 +18,8 @@ import pandas as pd
 from forecast import __version__
 from forecast import evaluate as ev
 from forecast.config import FitOptions
-from forecast.io import Series, read_series, season_for
+from forecast.errors import ForecastError
+from forecast.io import MAX_ABS, Series, line_of, read_series, season_for
 from forecast.preprocess import (
     Preprocessing,
     Split,
@@ -102,7 +103,21 @@ def reprepare(series: Series, prep: Preprocessing) -> Prepared:
     split = check_enough_rows(len(series.frame), prep.window, prep.horizon, tuple(prep.split))
     starts = {part: origins(split, prep.window, prep.horizon, part) for part in PARTS}
     target = series.frame[prep.target].to_numpy(dtype="float64")
-    return Prepared(series, prep, split, prep.scale_values(series.frame), target, starts)
+    values = prep.scale_values(series.frame)
+    check_scaled(values, prep.columns)
+    return Prepared(series, prep, split, values, target, starts)
+
+
+def check_scaled(values: np.ndarray, columns: list[str]) -> None:
+    """Refuse scaled values whose square overflows float32 (an outlier far outside the training
+    rows' spread), naming the column and row."""
+    too_big = ~(np.abs(values) < MAX_ABS)
+    if too_big.any():
+        row, col = np.argwhere(too_big)[0]
+        raise ForecastError(
+            f"column {columns[col]!r} line {line_of(row)} lies more than {MAX_ABS:.1e} training "
+            "standard deviations from the training mean; remove that outlier or rescale the column"
+        )
 
 
 def predict_part(model, prepared: Prepared, part: str = "test") -> np.ndarray:
