@@ -49,9 +49,9 @@ def fit(
     """
     runs.check_out_dir(out, overwrite)
     series = load_series_for(csv, options)
-    for note in series.notes:
-        log(f"note: {note}")
     prepared = prepare(series, options)
+    for note in series.notes:  # after every check, so that bad input ends with one line only
+        log(f"note: {note}")
     counts = {part: len(s) for part, s in prepared.starts.items()}
     log(
         f"windows: {counts['train']} train, {counts['val']} val, {counts['test']} test "

@@ -282,13 +282,15 @@ def infer_frequency(index: pd.DatetimeIndex) -> tuple[str, list[str]]:
     weekdays_only = bool((index.day_of_week < 5).all())
     if usual == pd.Timedelta(days=1) and weekdays_only:
         freq, allowed = "B", pd.Timedelta(days=3)
+    elif usual % pd.Timedelta(days=1) == pd.Timedelta(0):
+        freq, allowed = ("D" if usual.days == 1 else f"{usual.days}D"), usual
     else:
         freq, allowed = pd.tseries.frequencies.to_offset(usual).freqstr, usual
     gaps = steps[steps > allowed]
     if len(gaps):
         where = index[gaps.index[gaps.argmax()]]
         notes.append(
-            f"{len(gaps)} gap(s) in time (largest {gaps.max()} after {where}); "
+            f"{len(gaps)} gap(s) in time (largest {span(gaps.max())} after {where}); "
             "rows are treated as consecutive steps"
         )
     return freq, notes
@@ -319,14 +321,14 @@ def check_regular(
     if off.mean() > MAX_IRREGULAR and not (on_grid and fill != "none"):
         raise ForecastError(
             f"time column {name!r} is irregular: {int(off.sum())} of {len(steps)} steps differ "
-            f"from the usual step {usual}; {fix}"
+            f"from the usual step of {span(usual)}; {fix}"
         )
     largest = steps.max()
     if largest > MAX_GAP_STEPS * usual and not (on_grid and fill != "none"):
         where = index[int(steps.argmax())]
         raise ForecastError(
-            f"time column {name!r} has a gap of {largest} after {where} (more than "
-            f"{MAX_GAP_STEPS} steps of {usual}); {fix}, or cut the CSV to one side of the gap"
+            f"time column {name!r} has a gap of {span(largest)} after {where} (more than "
+            f"{MAX_GAP_STEPS} steps of {span(usual)}); {fix}, or cut the CSV to one side of it"
         )
     if (
         fill != "none"
@@ -337,6 +339,15 @@ def check_regular(
         notes.append(f"put {len(index)} rows on a regular {freq} grid of {len(grid)} timestamps")
         return frame.reindex(pd.DatetimeIndex(grid, name=index.name))
     return frame
+
+
+def span(delta: pd.Timedelta) -> str:
+    """A step or gap for humans: ``"1 day"``, ``"61 days"``, ``"09:00:00"``."""
+    days, rest = delta.days, delta - pd.Timedelta(days=delta.days)
+    text = f"{days} day{'s' if days != 1 else ''}" if days else ""
+    if rest or not days:
+        text += (" " if text else "") + str(rest).removeprefix("0 days ")
+    return text
 
 
 def regular_frequency(index: pd.DatetimeIndex) -> str | None:

@@ -145,12 +145,12 @@ class Preprocessing:
         unknown = sorted(set(d) - set(names))
         missing = [n for n in names if n not in d and n != "format_version"]
         if unknown or missing:
-            what = "unknown key(s) " + ", ".join(unknown) if unknown else ""
-            what += ("; " if what else "") + (
-                "missing key(s) " + ", ".join(missing) if missing else ""
+            what = [f"unknown key(s) {', '.join(unknown)}"] if unknown else []
+            what += [f"missing key(s) {', '.join(missing)}"] if missing else []
+            raise ForecastError(
+                f"preprocessing.json has {' and '.join(what)}; re-run `forecast fit`"
             )
-            raise ForecastError(f"preprocessing.json has {what}; re-run `forecast fit`")
-        bad = [n for n in names if not _valid(n, d[n] if n in d else FORMAT_VERSION, d)]
+        bad = [n for n in names if not _valid(n, d[n], d)]
         if bad:
             raise ForecastError(
                 f"preprocessing.json has an invalid value for {bad[0]} ({d[bad[0]]!r:.60}); "
