@@ -156,16 +156,24 @@ def score_all(prepared: Prepared, predicted: np.ndarray, baselines: dict[str, np
     }
 
 
-def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int):
-    """Build and train registry model ``name`` on ``prepared``; return ``(model, TrainResult)``."""
+def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int, checkpoint=None):
+    """Build and train registry model ``name`` on ``prepared``; return ``(model, TrainResult)``.
+
+    With a ``forecast.train.Checkpoint``, a checkpoint is saved after every epoch, and training
+    continues from ``checkpoint.state`` when it is set.
+    """
     from forecast.models import build_model
-    from forecast.train import set_seed, train
+    from forecast.train import load_checkpoint_model, set_seed, train
 
     set_seed(options.seed)
     p = prepared.prep
-    model = build_model(
-        name, p.window, len(p.columns), p.horizon, options.units, p.target_index, p.norm
-    )
+    best = None
+    if checkpoint is not None and checkpoint.state is not None:
+        model, best = load_checkpoint_model(checkpoint)
+    else:
+        model = build_model(
+            name, p.window, len(p.columns), p.horizon, options.units, p.target_index, p.norm
+        )
     result = train(
         model,
         prepared.dataset("train", options.batch_size, shuffle_seed=options.seed),
@@ -175,6 +183,8 @@ def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int):
         patience=options.patience,
         learning_rate=options.learning_rate,
         verbose=verbose,
+        checkpoint=checkpoint,
+        best_weights=best,
     )
     return model, result
 
