@@ -36,8 +36,14 @@ class ForecastGroup(click.Group):
             message = e.format_message() if isinstance(e, click.ClickException) else str(e)
             click.echo(f"error: {' '.join(message.split())}", err=True)
             sys.exit(EXIT_BAD_INPUT)
-        except (KeyboardInterrupt, click.Abort):
-            click.echo("interrupted: nothing was written", err=True)
+        except (KeyboardInterrupt, click.Abort) as e:
+            if debug:
+                raise
+            cause = e.__cause__ if isinstance(e, click.Abort) else e  # click wraps Ctrl-C
+            hint = str(cause) if isinstance(cause, KeyboardInterrupt) else ""
+            click.echo(
+                f"interrupted: no run directory was written{'; ' + hint if hint else ''}", err=True
+            )
             sys.exit(EXIT_INTERRUPTED)
         sys.exit(rv if isinstance(rv, int) else 0)
 
@@ -147,18 +153,43 @@ def keras_verbosity(quiet: bool) -> int:
     help="Run directory. [default: runs/<timestamp>-<model>]",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
+@click.option(
+    "--resume",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Continue the interrupted fit of this run directory from its checkpoint "
+    "RUN_DIR.partial (same CSV and options).",
+)
 def fit(
-    csv: Path, out: Path | None, overwrite: bool, quiet: bool, config_file: Path | None, **flags
+    csv: Path,
+    out: Path | None,
+    overwrite: bool,
+    resume: Path | None,
+    quiet: bool,
+    config_file: Path | None,
+    **flags,
 ) -> None:
     """Train one model on CSV, score it against baselines on the test split, save the run."""
     from forecast.fit import fit as run_fit
+    from forecast.fit import resume_options
     from forecast.report import interval_line, metrics_table, verdict_line
     from forecast.runs import default_run_dir
 
-    options = resolve_options(config_file, **flags)
+    if resume is not None:
+        if out is not None and out != resume:
+            raise ForecastError(f"--resume {resume} and --out {out} differ; give only --resume")
+        out = resume
+        options = resume_options(resume, load_toml(config_file) if config_file else {}, flags)
+    else:
+        options = resolve_options(config_file, **flags)
     out = out or default_run_dir(options.model)
     report = run_fit(
-        csv, options, out, overwrite, keras_verbosity(quiet), log=lambda m: click.echo(m, err=True)
+        csv,
+        options,
+        out,
+        overwrite,
+        keras_verbosity(quiet),
+        log=lambda m: click.echo(m, err=True),
+        resume=resume is not None,
     )
     m = report.metrics
     click.echo(f"\nrun: {report.run_dir}")
@@ -279,7 +310,9 @@ def predict(run_dir: Path, csv: Path | None, out: Path | None) -> None:
     """Forecast the next `horizon` steps past the last row of CSV (default: the run's CSV)."""
     from forecast.future import predict_future
 
-    frame, path = predict_future(run_dir, csv, out or run_dir / "future.csv")
+    frame, path = predict_future(
+        run_dir, csv, out or run_dir / "future.csv", log=lambda m: click.echo(m, err=True)
+    )
     click.echo(frame.to_string(index=False))
     click.echo(f"wrote {path} and {path.with_suffix('.png')}")
 

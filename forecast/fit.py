@@ -3,6 +3,7 @@ both against the naive baselines, and write the run directory atomically."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pandas as pd
 from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
+from forecast.errors import ForecastError
 from forecast.intervals import interval_metrics
 from forecast.pipeline import (
     Prepared,
@@ -35,24 +37,90 @@ class FitReport:
     notes: list[str]
 
 
+def checkpoint_dir(out: Path) -> Path:
+    """The resumable checkpoint of run ``out``: ``<out>.partial`` beside it."""
+    return out.with_name(f"{out.name}.partial")
+
+
+def read_checkpoint(out: Path) -> dict:
+    """``state.json`` of ``out``'s checkpoint, or an error saying there is nothing to resume."""
+    path = checkpoint_dir(out)
+    if not (path / "state.json").is_file():
+        raise ForecastError(
+            f"--resume {out}: no checkpoint at {path} (it is written after each epoch of an "
+            "interrupted fit); run fit without --resume"
+        )
+    state = runs.read_json(path, "state.json")
+    keys = {"options": dict, "sha256": str, "epoch": int, "history": dict, "best": float | int}
+    bad = [k for k, t in keys.items() if not isinstance(state.get(k), t)]
+    if bad:
+        raise ForecastError(
+            f"{path / 'state.json'} is damaged ({', '.join(bad)}); delete {path} and fit again"
+        )
+    return state
+
+
+def resume_options(out: Path, overrides: dict, flags: dict) -> FitOptions:
+    """The interrupted run's options, with ``--config`` / flag values that must not change them."""
+    saved = read_checkpoint(out)["options"]
+    options = FitOptions.from_dict({**saved, **overrides}).replace(**flags)
+    changed = [k for k, v in options.to_dict().items() if saved.get(k) != v]
+    if changed:
+        old = ", ".join(f"{k}={saved.get(k)!r}" for k in changed)
+        raise ForecastError(
+            f"--resume {out}: the interrupted run used {old}; resume with the same options, or "
+            "fit again without --resume"
+        )
+    return options
+
+
 def fit(
-    csv: Path, options: FitOptions, out: Path, overwrite: bool = False, verbose: int = 2, log=print
+    csv: Path,
+    options: FitOptions,
+    out: Path,
+    overwrite: bool = False,
+    verbose: int = 2,
+    log=print,
+    resume: bool = False,
 ) -> FitReport:
     """Train ``options.model`` on ``csv`` and write the run directory ``out``.
+
+    A checkpoint ``<out>.partial`` is kept after every epoch while training; it is removed when
+    the run directory is complete, and ``resume=True`` continues from it after an interruption.
 
     Args:
         csv: the input CSV.
         options: every fit option.
         out: run directory to create (it appears only once complete).
-        overwrite: replace an existing ``out``.
+        overwrite: replace an existing ``out`` (and discard an old checkpoint).
         verbose: Keras verbosity.
         log: where progress messages go.
+        resume: continue from ``<out>.partial`` (same options and data, or an error).
     """
+    from forecast.train import Checkpoint
+
     runs.check_out_dir(out, overwrite)
     series = load_series_for(csv, options)
-    for note in series.notes:
-        log(f"note: {note}")
+    partial = checkpoint_dir(out)
+    sha = file_sha256(Path(csv))
+    state = None
+    if resume:
+        state = read_checkpoint(out)
+        if state["options"] != options.to_dict():
+            raise ForecastError(f"--resume {out}: the options differ from the interrupted run's")
+        if state["sha256"] != sha:
+            raise ForecastError(
+                f"--resume {out}: {csv} is not the CSV the interrupted run trained on (SHA-256 "
+                "differs); pass the same file, or fit again without --resume"
+            )
+    elif partial.exists() and not overwrite:
+        raise ForecastError(
+            f"{partial} holds a checkpoint of an interrupted fit; continue it with --resume {out}, "
+            "or pass --overwrite to start again"
+        )
     prepared = prepare(series, options)
+    for note in series.notes:  # after every check, so that bad input ends with one line only
+        log(f"note: {note}")
     counts = {part: len(s) for part, s in prepared.starts.items()}
     log(
         f"windows: {counts['train']} train, {counts['val']} val, {counts['test']} test "
@@ -60,8 +128,20 @@ def fit(
         f"input column(s), target {prepared.prep.target!r})"
     )
 
-    log(f"training {options.model} ...")
-    model, result = train_one(options.model, prepared, options, verbose)
+    if state is not None:
+        log(f"resuming {options.model} after epoch {state['epoch']} from {partial} ...")
+    else:
+        shutil.rmtree(partial, ignore_errors=True)
+        log(f"training {options.model} ...")
+    checkpoint = Checkpoint(partial, {"options": options.to_dict(), "sha256": sha}, state)
+    try:
+        model, result = train_one(options.model, prepared, options, verbose, checkpoint)
+    except KeyboardInterrupt:
+        if (partial / "state.json").is_file():
+            raise KeyboardInterrupt(
+                f"checkpoint kept in {partial}; continue with: forecast fit {csv} --resume {out}"
+            ) from None
+        raise
     predicted = predict_part(model, prepared)
     baselines = naive_baselines(prepared)
     if options.model == "linear":
@@ -82,10 +162,28 @@ def fit(
             predicted,
         )
     )
-    with runs.staged_dir(out) as tmp:
-        write_run(
-            tmp, csv, options, prepared, model, linear_model, result, predicted, baselines, metrics
-        )
+    try:
+        with runs.staged_dir(out) as tmp:
+            write_run(
+                tmp,
+                csv,
+                options,
+                prepared,
+                model,
+                linear_model,
+                result,
+                predicted,
+                baselines,
+                metrics,
+            )
+    except ForecastError as e:
+        if not (partial / "state.json").is_file():
+            raise
+        raise ForecastError(
+            f"{e}; the trained model is kept in {partial}: fix that and run "
+            f"forecast fit {csv} --resume {out}"
+        ) from None
+    shutil.rmtree(partial, ignore_errors=True)
     return FitReport(out, metrics, series.notes)
 
 
@@ -145,7 +243,11 @@ def write_run(
     runs.write_json(tmp / "preprocessing.json", prepared.prep.to_dict())
     config = {
         **options.to_dict(),
-        "data": {"path": str(csv), "sha256": file_sha256(Path(csv)), "rows": prepared.prep.n_rows},
+        "data": {
+            "path": str(Path(csv).resolve()),
+            "sha256": file_sha256(Path(csv)),
+            "rows": prepared.prep.n_rows,
+        },
         "versions": library_versions(),
     }
     runs.write_json(tmp / "config.json", config)

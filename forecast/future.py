@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import runs
+from forecast.config import FILLS
 from forecast.errors import ForecastError
 from forecast.intervals import interval_columns
 from forecast.io import Series, read_series
@@ -30,7 +31,13 @@ def load_run(run_dir: Path) -> tuple[object, Preprocessing, dict]:
 
 def read_like_run(csv: Path, prep: Preprocessing, config: dict) -> Series:
     """Read ``csv`` as the run read its training CSV, and check it has the run's columns."""
-    series = read_series(csv, prep.time_col if prep.time_col else None, config.get("fill", "none"))
+    fill = config.get("fill", "none")
+    if fill not in FILLS:
+        raise ForecastError(
+            f"config.json has fill {fill!r:.40}, not one of {', '.join(FILLS)}; "
+            "re-run `forecast fit`"
+        )
+    series = read_series(csv, prep.time_col if prep.time_col else None, fill)
     missing = [c for c in prep.columns if c not in series.frame.columns]
     if missing:
         raise ForecastError(
@@ -40,16 +47,27 @@ def read_like_run(csv: Path, prep: Preprocessing, config: dict) -> Series:
     return series
 
 
-def run_csv(run_dir: Path, csv: Path | None, config: dict) -> Path:
-    """The CSV to use: the one given, else the run's own training CSV if it still exists."""
+def run_csv(run_dir: Path, csv: Path | None, config: dict, log=print) -> Path:
+    """The CSV to use: the one given, else the run's own training CSV if it still exists.
+
+    The recorded path is data from the run directory, not trusted: it is only read as a CSV, the
+    user is told which file was used, and a changed file (SHA-256) is reported.
+    """
     if csv is not None:
         return Path(csv)
-    recorded = Path(str(config.get("data", {}).get("path", "")))
-    if not recorded.is_file():
+    data = config.get("data")
+    data = data if isinstance(data, dict) else {}
+    recorded = Path(str(data.get("path", "")))
+    if not str(data.get("path", "")) or not recorded.is_file():
         raise ForecastError(
-            f"{run_dir} was trained on {str(recorded)!r}, which is not here; pass the CSV: "
+            f"{run_dir} was trained on {str(recorded)!r:.200}, which is not here; pass the CSV: "
             f"forecast predict {run_dir} DATA.csv"
         )
+    log(f"note: using the run's training CSV {recorded} (from config.json)")
+    from forecast.pipeline import file_sha256
+
+    if data.get("sha256") != file_sha256(recorded):
+        log(f"note: {recorded} has changed since the run was trained (SHA-256 differs)")
     return recorded
 
 
@@ -58,14 +76,16 @@ def future_times(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeInde
     return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
 
 
-def predict_future(run_dir: Path, csv: Path | None, out: Path) -> tuple[pd.DataFrame, Path]:
+def predict_future(
+    run_dir: Path, csv: Path | None, out: Path, log=print
+) -> tuple[pd.DataFrame, Path]:
     """Forecast the ``horizon`` steps after the last row of ``csv``; write ``out`` and a PNG.
 
     Returns:
         The forecast table (``timestamp``, ``step``, ``predicted``) and the path written.
     """
     model, prep, config = load_run(run_dir)
-    csv = run_csv(run_dir, csv, config)
+    csv = run_csv(run_dir, csv, config, log)
     series = read_like_run(csv, prep, config)
     frame = series.frame
     if len(frame) < prep.window:

@@ -15,6 +15,12 @@ import pandas as pd
 
 from forecast.errors import ForecastError
 
+# Rows are treated as consecutive steps, so the step between rows must be (nearly) regular.
+MAX_IRREGULAR = 0.2  # refuse when more than this share of steps differ from the usual step
+MAX_GAP_STEPS = 10  # refuse a single gap longer than this many usual steps (unless --fill)
+# Squares of scaled values must fit in float32 (the loss squares them): |x| < sqrt(3.4e38).
+MAX_ABS = float(np.sqrt(np.finfo("float32").max))
+
 TIME_NAMES = ("date", "datetime", "time", "timestamp", "ds", "day", "period")
 DELIMITERS = ",;\t|"
 
@@ -59,10 +65,11 @@ def read_series(path: Path, time_col: str | None = None, fill: str = "none") -> 
     frame.index = pd.DatetimeIndex(index, name=time_col)
     frame, sort_notes = sort_and_check_times(frame, time_col)
     notes += sort_notes
-    frame = repair_missing(frame, fill, notes)
     check_finite(frame)
     freq, freq_notes = infer_frequency(frame.index)
+    frame = check_regular(frame, freq, time_col, fill, freq_notes)
     notes += freq_notes
+    frame = repair_missing(frame, fill, notes)
     return Series(frame.astype("float32"), time_col, freq, notes)
 
 
@@ -81,6 +88,10 @@ def read_raw(path: Path) -> tuple[pd.DataFrame, list[str]]:
         raise ForecastError(f"{path}: no such file; check the path")
     if path.stat().st_size == 0:
         raise ForecastError(f"{path} is empty (0 bytes); pass a CSV with a header and data rows")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        raise ForecastError(f"{path} is UTF-16 or binary, not UTF-8 text; re-save it as UTF-8 CSV")
     notes = []
     sep = sniff_delimiter(path)
     if sep != ",":
@@ -99,8 +110,8 @@ def read_raw(path: Path) -> tuple[pd.DataFrame, list[str]]:
         raise ForecastError(f"{path} has a header but no data rows; add rows")
     if len(raw.columns) < 2:
         raise ForecastError(
-            f"{path} has only one column ({raw.columns[0]!r}); it needs a time column and at "
-            "least one numeric column, separated by commas"
+            f"{path} has only one column ({raw.columns[0][:40]!r}); it needs a time column and "
+            "at least one numeric column, separated by one of , ; TAB |; re-export it with commas"
         )
     return raw, notes
 
@@ -234,20 +245,23 @@ def repair_missing(frame: pd.DataFrame, fill: str, notes: list[str]) -> pd.DataF
 
 
 def check_finite(frame: pd.DataFrame) -> None:
-    """Refuse infinite values, which no scaler or loss can handle."""
-    inf = ~np.isfinite(frame.to_numpy(dtype="float64"))
+    """Refuse infinite and huge values, which no scaler or loss can handle (NaN is left to
+    ``repair_missing``)."""
+    inf = np.isinf(frame.to_numpy(dtype="float64"))
     if inf.any():
         row, col = np.argwhere(inf)[0]
         raise ForecastError(
             f"column {frame.columns[col]!r} line {line_of(row)} is infinite; replace it with a "
             "number or leave it empty and use --fill"
         )
-    too_big = np.abs(frame.to_numpy(dtype="float64")) > np.finfo("float32").max
+    values = frame.to_numpy(dtype="float64")
+    too_big = np.abs(np.nan_to_num(values)) > MAX_ABS
     if too_big.any():
         row, col = np.argwhere(too_big)[0]
         raise ForecastError(
-            f"column {frame.columns[col]!r} line {line_of(row)} is too large for float32 "
-            f"(|x| > 3.4e38); rescale the column"
+            f"column {frame.columns[col]!r} line {line_of(row)} is {values[row, col]:g}, too "
+            f"large to train on in float32 (|x| must stay below {MAX_ABS:.1e}); rescale the "
+            "column (e.g. divide it by 1e6)"
         )
 
 
@@ -268,16 +282,72 @@ def infer_frequency(index: pd.DatetimeIndex) -> tuple[str, list[str]]:
     weekdays_only = bool((index.day_of_week < 5).all())
     if usual == pd.Timedelta(days=1) and weekdays_only:
         freq, allowed = "B", pd.Timedelta(days=3)
+    elif usual % pd.Timedelta(days=1) == pd.Timedelta(0):
+        freq, allowed = ("D" if usual.days == 1 else f"{usual.days}D"), usual
     else:
         freq, allowed = pd.tseries.frequencies.to_offset(usual).freqstr, usual
     gaps = steps[steps > allowed]
     if len(gaps):
         where = index[gaps.index[gaps.argmax()]]
         notes.append(
-            f"{len(gaps)} gap(s) in time (largest {gaps.max()} after {where}); "
+            f"{len(gaps)} gap(s) in time (largest {span(gaps.max())} after {where}); "
             "rows are treated as consecutive steps"
         )
     return freq, notes
+
+
+def check_regular(
+    frame: pd.DataFrame, freq: str, name: str, fill: str, notes: list[str]
+) -> pd.DataFrame:
+    """Refuse a mostly irregular series and long gaps; with ``--fill``, put gappy rows on a
+    regular grid (the new rows are missing values, repaired by ``repair_missing``).
+
+    A few gaps (holidays in business-day data) stay notes: rows are treated as consecutive steps.
+    """
+    index = frame.index
+    if len(index) < 3 or regular_frequency(index) is not None:
+        return frame
+    steps = pd.Series(index[1:] - index[:-1])
+    usual = steps.mode().iloc[0]
+    expected = [usual, pd.Timedelta(days=3)] if freq == "B" else [usual]
+    off = ~steps.isin(expected)
+    grid = pd.date_range(index[0], index[-1], freq=freq)
+    on_grid = bool(index.isin(grid).all())
+    fix = (
+        "pass --fill ffill or --fill interpolate to fill the missing timestamps"
+        if on_grid
+        else "resample it to a regular frequency first (e.g. pandas .resample('D').mean())"
+    )
+    if off.mean() > MAX_IRREGULAR and not (on_grid and fill != "none"):
+        raise ForecastError(
+            f"time column {name!r} is irregular: {int(off.sum())} of {len(steps)} steps differ "
+            f"from the usual step of {span(usual)}; {fix}"
+        )
+    largest = steps.max()
+    if largest > MAX_GAP_STEPS * usual and not (on_grid and fill != "none"):
+        where = index[int(steps.argmax())]
+        raise ForecastError(
+            f"time column {name!r} has a gap of {span(largest)} after {where} (more than "
+            f"{MAX_GAP_STEPS} steps of {span(usual)}); {fix}, or cut the CSV to one side of it"
+        )
+    if (
+        fill != "none"
+        and on_grid
+        and (off.mean() > MAX_IRREGULAR or largest > MAX_GAP_STEPS * usual)
+    ):
+        notes.clear()
+        notes.append(f"put {len(index)} rows on a regular {freq} grid of {len(grid)} timestamps")
+        return frame.reindex(pd.DatetimeIndex(grid, name=index.name))
+    return frame
+
+
+def span(delta: pd.Timedelta) -> str:
+    """A step or gap for humans: ``"1 day"``, ``"61 days"``, ``"09:00:00"``."""
+    days, rest = delta.days, delta - pd.Timedelta(days=delta.days)
+    text = f"{days} day{'s' if days != 1 else ''}" if days else ""
+    if rest or not days:
+        text += (" " if text else "") + str(rest).removeprefix("0 days ")
+    return text
 
 
 def regular_frequency(index: pd.DatetimeIndex) -> str | None:

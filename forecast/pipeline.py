@@ -18,7 +18,8 @@ import pandas as pd
 from forecast import __version__
 from forecast import evaluate as ev
 from forecast.config import FitOptions
-from forecast.io import Series, read_series, season_for
+from forecast.errors import ForecastError
+from forecast.io import MAX_ABS, Series, line_of, read_series, season_for
 from forecast.preprocess import (
     Preprocessing,
     Split,
@@ -102,7 +103,21 @@ def reprepare(series: Series, prep: Preprocessing) -> Prepared:
     split = check_enough_rows(len(series.frame), prep.window, prep.horizon, tuple(prep.split))
     starts = {part: origins(split, prep.window, prep.horizon, part) for part in PARTS}
     target = series.frame[prep.target].to_numpy(dtype="float64")
-    return Prepared(series, prep, split, prep.scale_values(series.frame), target, starts)
+    values = prep.scale_values(series.frame)
+    check_scaled(values, prep.columns)
+    return Prepared(series, prep, split, values, target, starts)
+
+
+def check_scaled(values: np.ndarray, columns: list[str]) -> None:
+    """Refuse scaled values whose square overflows float32 (an outlier far outside the training
+    rows' spread), naming the column and row."""
+    too_big = ~(np.abs(values) < MAX_ABS)
+    if too_big.any():
+        row, col = np.argwhere(too_big)[0]
+        raise ForecastError(
+            f"column {columns[col]!r} line {line_of(row)} lies more than {MAX_ABS:.1e} training "
+            "standard deviations from the training mean; remove that outlier or rescale the column"
+        )
 
 
 def predict_part(model, prepared: Prepared, part: str = "test") -> np.ndarray:
@@ -141,19 +156,23 @@ def score_all(prepared: Prepared, predicted: np.ndarray, baselines: dict[str, np
     }
 
 
-def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int):
-    """Build and train registry model ``name`` on ``prepared``; return ``(model, TrainResult)``."""
+def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int, checkpoint=None):
+    """Build and train registry model ``name`` on ``prepared``; return ``(model, TrainResult)``.
+
+    With a ``forecast.train.Checkpoint``, a checkpoint is saved after every epoch, and training
+    continues from ``checkpoint.state`` when it is set.
+    """
     from forecast.models import build_model
-    from forecast.train import set_seed, train
+    from forecast.train import load_checkpoint_model, set_seed, train
 
     set_seed(options.seed)
     p = prepared.prep
-    model = build_model(
-        name, p.window, len(p.columns), p.horizon, options.units, p.target_index, p.norm
-    )
     if name == "linear":  # exact least squares instead of SGD under the epoch budget
         from forecast.linear import fit_linear
 
+        model = build_model(
+            name, p.window, len(p.columns), p.horizon, options.units, p.target_index, p.norm
+        )
         result = fit_linear(
             model,
             prepared.dataset("train", PREDICT_BATCH),
@@ -162,6 +181,13 @@ def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int):
             p.norm,
         )
         return model, result
+    best = None
+    if checkpoint is not None and checkpoint.state is not None:
+        model, best = load_checkpoint_model(checkpoint)
+    else:
+        model = build_model(
+            name, p.window, len(p.columns), p.horizon, options.units, p.target_index, p.norm
+        )
     result = train(
         model,
         prepared.dataset("train", options.batch_size, shuffle_seed=options.seed),
@@ -171,6 +197,8 @@ def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int):
         patience=options.patience,
         learning_rate=options.learning_rate,
         verbose=verbose,
+        checkpoint=checkpoint,
+        best_weights=best,
     )
     return model, result
 

@@ -6,7 +6,8 @@ inputs; every later step (windows, metrics, predict) reuses the saved state.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -133,18 +134,29 @@ class Preprocessing:
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocessing:
+        """Rebuild from JSON, checking every key and type: the file is data, never trusted."""
         version = d.get("format_version")
         if version != FORMAT_VERSION:
             raise ForecastError(
                 f"preprocessing.json has format_version {version!r}, this forecast reads "
                 f"{FORMAT_VERSION}; re-run `forecast fit` with this version"
             )
-        try:
-            return cls(**d)
-        except TypeError as e:
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(d) - set(names))
+        missing = [n for n in names if n not in d and n != "format_version"]
+        if unknown or missing:
+            what = [f"unknown key(s) {', '.join(unknown)}"] if unknown else []
+            what += [f"missing key(s) {', '.join(missing)}"] if missing else []
             raise ForecastError(
-                f"preprocessing.json is malformed ({e}); re-run `forecast fit`"
-            ) from None
+                f"preprocessing.json has {' and '.join(what)}; re-run `forecast fit`"
+            )
+        bad = [n for n in names if not _valid(n, d[n], d)]
+        if bad:
+            raise ForecastError(
+                f"preprocessing.json has an invalid value for {bad[0]} ({d[bad[0]]!r:.60}); "
+                "re-run `forecast fit`"
+            )
+        return cls(**d)
 
     def scale_values(self, frame: pd.DataFrame) -> np.ndarray:
         """``(n_rows, n_columns)`` float32 inputs in scaled units, columns in training order."""
@@ -155,6 +167,50 @@ class Preprocessing:
         """Scaled target values back to the target's original units."""
         i = self.target_index
         return values * self.scale[i] + self.mean[i]
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _numbers(v, n: int) -> bool:
+    return (
+        isinstance(v, list)
+        and len(v) == n
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in v)
+        and all(math.isfinite(x) for x in v)
+    )
+
+
+def _valid_freq(v) -> bool:
+    try:
+        pd.tseries.frequencies.to_offset(v)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(v, str)
+
+
+def _valid(name: str, v, d: dict) -> bool:
+    """Whether ``v`` is an acceptable value of preprocessing.json key ``name``."""
+    columns = d.get("columns")
+    n = len(columns) if isinstance(columns, list) else -1
+    checks = {
+        "columns": lambda: n > 0 and all(isinstance(c, str) for c in columns),
+        "target": lambda: isinstance(v, str) and n > 0 and v in columns,
+        "time_col": lambda: isinstance(v, str),
+        "freq": lambda: _valid_freq(v),
+        "window": lambda: _is_int(v) and v >= 1,
+        "horizon": lambda: _is_int(v) and v >= 1,
+        "norm": lambda: v in ("window", "global"),
+        "season": lambda: _is_int(v) and v >= 1,
+        "split": lambda: _numbers(v, 3) and all(x > 0 for x in v) and abs(sum(v) - 1) < 1e-6,
+        "mean": lambda: _numbers(v, n),
+        "scale": lambda: _numbers(v, n) and all(x > 0 for x in v),
+        "n_rows": lambda: _is_int(v) and v >= 1,
+        "last_timestamp": lambda: isinstance(v, str),
+        "format_version": lambda: True,
+    }
+    return bool(checks[name]())
 
 
 def fit_scaler(train_values: np.ndarray) -> tuple[list[float], list[float]]:

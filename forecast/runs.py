@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -37,6 +38,13 @@ def check_out_dir(out: Path, overwrite: bool) -> None:
         raise ForecastError(f"--out {out} is a file; choose a directory path")
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise ForecastError(f"--out {out} already exists; pass --overwrite or choose another --out")
+    parent = out.resolve().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ForecastError(
+            f"--out {out}: cannot write in {parent} (permission denied); choose another --out"
+        )
 
 
 @contextlib.contextmanager
@@ -110,16 +118,57 @@ def read_json(run_dir: Path, name: str) -> dict:
     return data
 
 
-def load_keras_model(path: Path):
-    """Load a ``.keras`` file with ``safe_mode=True``; a missing or corrupt file is an error."""
+CODE_LAYERS = {"Lambda", "TFOpLambda"}
+
+
+def has_code_layer(path: Path) -> bool:
+    """Whether the ``.keras`` archive's config.json names a layer that carries Python code.
+
+    Only the JSON inside the zip is read; nothing is deserialised. An unreadable archive is left
+    to the loader, which reports it.
+    """
+
+    def walk(node) -> bool:
+        if isinstance(node, dict):
+            if node.get("class_name") in CODE_LAYERS:
+                return True
+            return any(walk(v) for v in node.values())
+        if isinstance(node, list):
+            return any(walk(v) for v in node)
+        return False
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return False
+    return walk(config)
+
+
+def load_keras_model(path: Path, compile: bool = False):
+    """Load a ``.keras`` file with ``safe_mode=True``; a missing or corrupt file is an error.
+
+    ``safe_mode`` refuses anything that would run code on load (a ``Lambda`` layer's bytecode);
+    only layers of Keras and of ``forecast.layers`` are deserialised.
+    """
     import keras
 
     import forecast.layers  # noqa: F401  (registers the custom layers for deserialisation)
 
     if not path.is_file() or path.stat().st_size == 0:
         raise ForecastError(f"{path} is missing or empty; re-run `forecast fit` to recreate it")
+    if has_code_layer(path):
+        raise ForecastError(
+            f"{path} contains code (e.g. a Lambda layer) that would run on loading; refused "
+            "(Keras safe_mode). Only load run directories made by `forecast fit`"
+        )
     try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        return keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as e:  # keras raises many types for a damaged zip
+        if "safe_mode" in str(e):
+            raise ForecastError(
+                f"{path} contains code (e.g. a Lambda layer) that would run on loading; refused "
+                "(Keras safe_mode). Only load run directories made by `forecast fit`"
+            ) from None
         detail = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
         raise ForecastError(f"{path} cannot be loaded ({detail}); re-run `forecast fit`") from None

@@ -3,8 +3,12 @@ an honest clock (training time of each epoch, validation excluded)."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass
+from pathlib import Path
+
+from forecast.errors import ForecastError
 
 
 @dataclass
@@ -60,6 +64,121 @@ def epoch_clock():
     return EpochClock()
 
 
+class Checkpoint:
+    """Where a resumable checkpoint lives and what it continues from.
+
+    Attributes:
+        path: checkpoint directory (``<out>.partial``), rewritten atomically after every epoch:
+            ``model.keras`` (weights and optimizer state), ``best.weights.h5`` and ``state.json``.
+        meta: JSON facts saved with it (options, data SHA-256) and checked on resume.
+        state: the saved ``state.json`` to continue from, or ``None`` for a fresh run.
+    """
+
+    def __init__(self, path: Path, meta: dict, state: dict | None = None):
+        self.path, self.meta, self.state = Path(path), meta, state
+
+
+def stopper(patience: int, checkpoint: Checkpoint | None, clock):
+    """Early stopping on ``val_loss`` with the best weights restored at the end, whose state can be
+    saved to and restored from a checkpoint (Keras' ``EarlyStopping`` resets it on every fit)."""
+    import keras
+
+    from forecast import runs
+
+    class Stopper(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            saved = checkpoint.state if checkpoint and checkpoint.state else {}
+            self.history = saved.get("history", {"loss": [], "val_loss": []})
+            self.epoch_seconds = list(saved.get("epoch_seconds", []))
+            self.train_seconds = float(saved.get("train_seconds", 0.0))
+            self.best = float(saved.get("best", float("inf")))
+            self.wait = int(saved.get("wait", 0))
+            self.best_epoch = int(saved.get("best_epoch", 0))
+            self.best_weights = None
+            self._start = time.perf_counter()
+
+        @property
+        def done(self) -> bool:
+            return self.wait >= patience
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            for key in ("loss", "val_loss"):
+                self.history.setdefault(key, []).append(float(logs.get(key, float("nan"))))
+            self.epoch_seconds.append(clock.seconds[-1])
+            val = self.history["val_loss"][-1]
+            if val < self.best:
+                self.best, self.wait, self.best_epoch = val, 0, epoch + 1
+                self.best_weights = self.model.get_weights()
+            else:
+                self.wait += 1
+            if self.done:
+                self.model.stop_training = True
+            if checkpoint is not None:
+                try:
+                    self.save(epoch + 1)
+                except OSError as e:
+                    raise ForecastError(
+                        f"cannot write checkpoint {checkpoint.path} ({e.strerror}); check free "
+                        "space and permissions"
+                    ) from None
+
+        def save(self, epochs_done: int) -> None:
+            tmp = checkpoint.path.with_name(f".{checkpoint.path.name}.tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            try:
+                self.model.save(tmp / "model.keras")
+                current = self.model.get_weights()
+                if self.best_weights is not None:
+                    self.model.set_weights(self.best_weights)
+                self.model.save_weights(tmp / "best.weights.h5")
+                self.model.set_weights(current)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            state = {
+                **checkpoint.meta,
+                "epoch": epochs_done,
+                "history": self.history,
+                "epoch_seconds": self.epoch_seconds,
+                "train_seconds": self.train_seconds + time.perf_counter() - self._start,
+                "best": self.best,
+                "wait": self.wait,
+                "best_epoch": self.best_epoch,
+            }
+            try:
+                runs.write_json(tmp / "state.json", state)
+                runs.replace_dir(tmp, checkpoint.path)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+        def on_train_end(self, logs=None):
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    return Stopper()
+
+
+def load_checkpoint_model(checkpoint: Checkpoint):
+    """The checkpoint's compiled model (optimizer state included) and its best weights so far."""
+    from forecast import runs
+
+    model = runs.load_keras_model(checkpoint.path / "model.keras", compile=True)
+    current = model.get_weights()
+    try:
+        model.load_weights(checkpoint.path / "best.weights.h5")
+    except Exception as e:  # h5py and keras raise many types for a damaged file
+        raise ForecastError(
+            f"{checkpoint.path / 'best.weights.h5'} cannot be loaded ({type(e).__name__}); delete "
+            f"{checkpoint.path} and fit again without --resume"
+        ) from None
+    best = model.get_weights()
+    model.set_weights(current)
+    return model, best
+
+
 def train(
     model,
     train_ds,
@@ -69,11 +188,13 @@ def train(
     patience: int,
     learning_rate: float,
     verbose: int = 2,
+    checkpoint: Checkpoint | None = None,
+    best_weights: list | None = None,
 ) -> TrainResult:
     """Compile and fit ``model``; return the history and timings.
 
     Args:
-        model: an uncompiled Keras model.
+        model: an uncompiled Keras model, or the compiled model of ``checkpoint`` when resuming.
         train_ds: shuffled ``(x, y)`` batches.
         val_ds: ``(x, y)`` batches for early stopping.
         n_train_windows: windows per training epoch (for samples per second).
@@ -81,32 +202,40 @@ def train(
         patience: epochs without validation improvement before stopping.
         learning_rate: Adam learning rate.
         verbose: Keras verbosity (0 silent, 1 progress bar, 2 one line per epoch).
+        checkpoint: save a resumable checkpoint after every epoch; with ``checkpoint.state``,
+            continue from it.
+        best_weights: the best weights so far, when resuming.
     """
     import keras
 
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    resuming = checkpoint is not None and checkpoint.state is not None
+    if not resuming:
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     clock = epoch_clock()
-    stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=patience, restore_best_weights=True
-    )
+    stop = stopper(patience, checkpoint, clock)
+    stop.best_weights = best_weights
+    initial_epoch = int(checkpoint.state["epoch"]) if resuming else 0
     start = time.perf_counter()
-    fitted = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=epochs,
-        callbacks=[clock, stop],
-        verbose=verbose,
-        shuffle=False,  # the dataset shuffles itself, reproducibly
-    )
-    seconds = time.perf_counter() - start
-    history = {k: [float(v) for v in vals] for k, vals in fitted.history.items()}
-    val_loss = history["val_loss"]
-    fastest = min(clock.seconds) if clock.seconds else seconds
+    if initial_epoch < epochs and not stop.done:
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=[clock, stop],
+            verbose=verbose,
+            shuffle=False,  # the dataset shuffles itself, reproducibly
+        )
+    elif stop.best_weights is not None:
+        model.set_weights(stop.best_weights)
+    seconds = stop.train_seconds + time.perf_counter() - start
+    val_loss = stop.history["val_loss"]
+    fastest = min(stop.epoch_seconds) if stop.epoch_seconds else seconds
     return TrainResult(
-        history=history,
+        history=stop.history,
         epochs_run=len(val_loss),
         best_epoch=int(min(range(len(val_loss)), key=val_loss.__getitem__)) + 1,
         train_seconds=seconds,
-        epoch_seconds=clock.seconds,
+        epoch_seconds=stop.epoch_seconds,
         samples_per_second=n_train_windows / fastest if fastest > 0 else 0.0,
     )
