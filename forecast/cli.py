@@ -54,7 +54,7 @@ class ForecastGroup(click.Group):
 def cli(debug: bool) -> None:
     """Train recurrent forecasters (RNN, LSTM, GRU, LSTM→GRU) on a CSV time series and check
     them honestly against persistence, seasonal-naive and linear baselines."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF C++ chatter (cuInit on CPU machines)
 
 
 def fit_options(func):

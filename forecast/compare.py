@@ -20,8 +20,7 @@ from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
 from forecast.errors import ForecastError
-from forecast.fit import build_metrics, write_run
-from forecast.intervals import interval_metrics
+from forecast.fit import score_model, write_run
 from forecast.models import REGISTRY
 from forecast.pipeline import load_series_for, naive_baselines, predict_part, prepare, train_one
 
@@ -95,7 +94,6 @@ def compare(
     log("training the linear baseline once ...")
     linear_model, _ = train_one("linear", prepared, options.replace(model="linear"), verbose=0)
     baselines["linear"] = predict_part(linear_model, prepared)
-    val_actual, test_actual = prepared.actual("val"), prepared.actual("test")
 
     results: dict[str, ModelRuns] = {m: ModelRuns(m) for m in models}
     with runs.staged_dir(out) as tmp:
@@ -104,13 +102,7 @@ def compare(
                 opts = options.replace(model=name, seed=options.seed + k)
                 log(f"training {name} seed {opts.seed} ({k + 1}/{seeds}) ...")
                 model, result = train_one(name, prepared, opts, verbose)
-                predicted = predict_part(model, prepared)
-                metrics = build_metrics(opts, prepared, predicted, baselines, model, result)
-                metrics.update(
-                    interval_metrics(
-                        val_actual, predict_part(model, prepared, "val"), test_actual, predicted
-                    )
-                )
+                predicted, metrics = score_model(opts, prepared, model, result, baselines)
                 metrics["seed"] = opts.seed
                 metrics["seconds_per_epoch"] = float(np.mean(result.epoch_seconds))
                 metrics["latency_seconds_per_window"] = latency_per_window(model, prepared)

@@ -142,26 +142,16 @@ def fit(
                 f"checkpoint kept in {partial}; continue with: forecast fit {csv} --resume {out}"
             ) from None
         raise
-    predicted = predict_part(model, prepared)
     baselines = naive_baselines(prepared)
     if options.model == "linear":
         linear_model = None
-        baselines["linear"] = predicted
+        baselines["linear"] = predict_part(model, prepared)
     else:
         log("training the linear baseline on the same windows ...")
         linear_model, _ = train_one("linear", prepared, options, verbose=0)
         baselines["linear"] = predict_part(linear_model, prepared)
 
-    metrics = build_metrics(options, prepared, predicted, baselines, model, result)
-    # calibrated on validation windows only; the test split only reports coverage
-    metrics.update(
-        interval_metrics(
-            prepared.actual("val"),
-            predict_part(model, prepared, "val"),
-            prepared.actual("test"),
-            predicted,
-        )
-    )
+    predicted, metrics = score_model(options, prepared, model, result, baselines)
     try:
         with runs.staged_dir(out) as tmp:
             write_run(
@@ -185,6 +175,23 @@ def fit(
         ) from None
     shutil.rmtree(partial, ignore_errors=True)
     return FitReport(out, metrics, series.notes)
+
+
+def score_model(options: FitOptions, prepared: Prepared, model, result, baselines) -> tuple:
+    """Test forecasts ``(n_windows, horizon)`` of a trained model and its metrics.json: scores
+    against ``baselines``, training facts, and conformal intervals calibrated on the validation
+    windows only (the test split only reports their coverage)."""
+    predicted = predict_part(model, prepared)
+    metrics = build_metrics(options, prepared, predicted, baselines, model, result)
+    metrics.update(
+        interval_metrics(
+            prepared.actual("val"),
+            predict_part(model, prepared, "val"),
+            prepared.actual("test"),
+            predicted,
+        )
+    )
+    return predicted, metrics
 
 
 def build_metrics(
