@@ -113,6 +113,11 @@ def fit_options(func):
             "--learning-rate", type=float, help=f"Adam learning rate. [default: {d.learning_rate}]"
         ),
         click.option(
+            "--steps-per-execution",
+            type=int,
+            help=f"Training batches per TensorFlow call. [default: {d.steps_per_execution}]",
+        ),
+        click.option(
             "--config",
             "config_file",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),

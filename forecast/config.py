@@ -40,6 +40,8 @@ class FitOptions:
         fill: how to repair missing values: ``"none"`` (refuse), ``"ffill"``, ``"interpolate"``.
         patience: early-stopping patience in epochs, on validation loss.
         learning_rate: Adam learning rate.
+        steps_per_execution: training batches per call into TensorFlow (small recurrent steps on
+            CPU are dominated by per-call overhead; see bench/README.md).
     """
 
     model: str = "gru"
@@ -58,6 +60,7 @@ class FitOptions:
     fill: str = "none"
     patience: int = 5
     learning_rate: float = 1e-3
+    steps_per_execution: int = 16
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "split", parse_split(self.split))
@@ -105,7 +108,15 @@ def parse_split(value: str | tuple | list) -> tuple[float, float, float]:
 
 def validate(options: FitOptions) -> None:
     """Check option values that need no data; raise ``ForecastError`` naming the fix."""
-    for name in ("window", "horizon", "epochs", "batch_size", "units", "patience"):
+    for name in (
+        "window",
+        "horizon",
+        "epochs",
+        "batch_size",
+        "units",
+        "patience",
+        "steps_per_execution",
+    ):
         value = getattr(options, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             flag = "--" + name.replace("_", "-")

@@ -190,6 +190,7 @@ def train(
     verbose: int = 2,
     checkpoint: Checkpoint | None = None,
     best_weights: list | None = None,
+    steps_per_execution: int = 1,
 ) -> TrainResult:
     """Compile and fit ``model``; return the history and timings.
 
@@ -205,12 +206,17 @@ def train(
         checkpoint: save a resumable checkpoint after every epoch; with ``checkpoint.state``,
             continue from it.
         best_weights: the best weights so far, when resuming.
+        steps_per_execution: batches per call into TensorFlow (fewer Python round trips).
     """
     import keras
 
     resuming = checkpoint is not None and checkpoint.state is not None
     if not resuming:
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate),
+            loss="mse",
+            steps_per_execution=steps_per_execution,
+        )
     clock = epoch_clock()
     stop = stopper(patience, checkpoint, clock)
     stop.best_weights = best_weights

@@ -1,0 +1,71 @@
+"""Forecast's training throughput on one CSV, measured exactly as metrics.json measures it.
+
+Runs the library's own path (read_series -> prepare -> train_one: tf.data index-arithmetic windows,
+the registry model, train.train with its EpochClock) and prints one JSON line with
+``train_samples_per_second`` (training windows per second of the fastest epoch, validation
+excluded). ``bench/run.py`` calls this as a subprocess, side by side with the plain-Keras reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("csv")
+    ap.add_argument("--model", default="gru")
+    ap.add_argument("--window", type=int, default=96)
+    ap.add_argument("--horizon", type=int, default=24)
+    ap.add_argument("--units", type=int, default=64)
+    ap.add_argument("--batch-size", type=int, default=256)
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--norm", default="window")
+    ap.add_argument("--steps-per-execution", type=int, default=None)
+    a = ap.parse_args()
+
+    from forecast.config import FitOptions
+    from forecast.pipeline import load_series_for, prepare, train_one
+
+    changes = (
+        {} if a.steps_per_execution is None else {"steps_per_execution": a.steps_per_execution}
+    )
+    options = FitOptions(
+        model=a.model,
+        window=a.window,
+        horizon=a.horizon,
+        units=a.units,
+        batch_size=a.batch_size,
+        epochs=a.epochs,
+        norm=a.norm,
+        patience=a.epochs,
+        **changes,
+    )
+    start = time.perf_counter()
+    prepared = prepare(load_series_for(Path(a.csv), options), options)
+    _, result = train_one(a.model, prepared, options, verbose=0)
+    print(
+        json.dumps(
+            {
+                "model": a.model,
+                "batch_size": a.batch_size,
+                "train_samples_per_second": round(result.samples_per_second, 1),
+                "epoch_seconds": [round(s, 3) for s in result.epoch_seconds],
+                "n_train_windows": len(prepared.starts["train"]),
+                "loss": result.history["loss"][-1],
+                "wall_seconds": round(time.perf_counter() - start, 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
