@@ -127,6 +127,8 @@ def fit(
         f"(window {options.window}, horizon {options.horizon}, {len(prepared.prep.columns)} "
         f"input column(s), target {prepared.prep.target!r})"
     )
+    if prepared.prep.calendar:
+        log(f"calendar inputs: {', '.join(prepared.prep.calendar)} (--calendar none to drop them)")
 
     if state is not None:
         log(f"resuming {options.model} after epoch {state['epoch']} from {partial} ...")

@@ -132,6 +132,11 @@ class Preprocessing:
         return self.columns.index(self.target)
 
     @property
+    def n_inputs(self) -> int:
+        """Model input columns: the data columns, then a sin/cos pair per calendar feature."""
+        return len(self.columns) + 2 * len(self.calendar)
+
+    @property
     def calendar_periods(self) -> list[float]:
         """Rows per cycle of each calendar feature, in input-column order."""
         return [calendar.period_rows(name, self.freq) for name in self.calendar]
