@@ -139,8 +139,8 @@ def fit_options(func):
         click.option(
             "--highway/--no-highway",
             default=None,
-            help="A linear path from the window to the forecast beside the recurrent one, "
-            f"started at the ridge solution and trained jointly. [default: {d.highway}]",
+            help="Add the linear baseline (ridge solution, frozen) beside the recurrent path, "
+            f"which then learns its residual. [default: {d.highway}]",
         ),
         click.option(
             "--config",

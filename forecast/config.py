@@ -47,8 +47,8 @@ class FitOptions:
         calendar: ``"auto"`` adds sin/cos of the hour of day, day of week and day of year that the
             frequency resolves, for the input rows and the forecast times; ``"none"`` adds none.
         ensemble: members trained with seeds ``seed … seed + ensemble - 1`` and averaged.
-        highway: a linear path from the window to the head beside the recurrent one, started at
-            the ridge solution and trained jointly.
+        highway: a linear head on the window beside the recurrent one, set to the ridge solution
+            and frozen, so the recurrent path learns the linear model's residual.
     """
 
     model: str = "gru"
