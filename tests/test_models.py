@@ -137,7 +137,9 @@ def test_highway_stays_at_the_ridge_solution_while_the_recurrent_path_trains(
     model, _ = train_one("gru", prepared, opts, verbose=0)
     linear, _ = train_linear(prepared, opts)
     for got, want in zip(
-        model.get_layer("highway").get_weights(), linear.get_layer("forecast").get_weights()
+        model.get_layer("highway").get_weights(),
+        linear.get_layer("forecast").get_weights(),
+        strict=True,
     ):
         np.testing.assert_allclose(got, want, rtol=1e-6)
     assert np.abs(model.get_layer("forecast").get_weights()[0]).max() > 0  # it learned
