@@ -33,7 +33,9 @@ def tf_config() -> dict:
     try:
         config = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ForecastError(f"TF_CONFIG is not valid JSON ({e}); see README 'Several GPUs'") from None
+        raise ForecastError(
+            f"TF_CONFIG is not valid JSON ({e}); see README 'Several GPUs and machines'"
+        ) from None
     ok = (
         isinstance(config, dict)
         and isinstance(config.get("cluster"), dict)
@@ -87,11 +89,36 @@ def get_strategy(distribute: str):
     import tensorflow as tf
 
     if distribute == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return multi_worker_strategy()
     if tf.config.list_physical_devices("GPU"):
         return tf.distribute.MirroredStrategy()
     cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
     return tf.distribute.MirroredStrategy(devices=cpus)
+
+
+def multi_worker_strategy():
+    """``tf.distribute.MultiWorkerMirroredStrategy`` whose public ``reduce`` also accepts what
+    Keras 3's ``fit`` passes it.
+
+    Workaround for keras-team/keras#20585 (also tensorflow/tensorflow#72388), open: Keras 3 calls
+    ``strategy.reduce`` with an ``(x, y)`` tuple when it builds the model and with ``axis=0`` on
+    scalar losses, which only ``MirroredStrategy`` tolerates, so ``fit`` fails with "Attempt to
+    convert a value (PerReplica ...)" under multi-worker training. Here a tuple is reduced leaf by
+    leaf and a scalar with ``axis=None``. ``tests/test_distribute.py::
+    test_keras_20585_still_needs_the_workaround`` fails once Keras fixes it; then return the
+    plain strategy.
+    """
+    import tensorflow as tf
+
+    class MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+        def reduce(self, reduce_op, value, axis):
+            if isinstance(value, (tuple, list, dict)):
+                return tf.nest.map_structure(lambda v: self.reduce(reduce_op, v, axis), value)
+            if axis is not None and self.experimental_local_results(value)[0].shape.rank == 0:
+                axis = None
+            return super().reduce(reduce_op, value, axis)
+
+    return MultiWorkerMirroredStrategy()
 
 
 def replicas(distribute: str) -> int:
@@ -148,3 +175,33 @@ def plain_copy(trained, build):
     model.set_weights([w.numpy() if hasattr(w, "numpy") else w for w in trained.get_weights()])
     return model
 
+
+
+def describe(distribute: str, mixed_precision: bool) -> list[str]:
+    """Lines for the log saying where and in which precision training runs (creating the
+    strategy now, before TensorFlow starts any computation, as multi-worker training requires).
+    """
+    lines = []
+    strategy = get_strategy(distribute)
+    if strategy is not None:
+        n = int(strategy.num_replicas_in_sync)
+        kind = {"mirrored": "MirroredStrategy", "multiworker": "MultiWorkerMirroredStrategy"}[
+            distribute
+        ]
+        lines.append(f"distribute: {kind}, {n} replica(s) share each batch of --batch-size")
+    if mixed_precision and precision_policy(True) == "float32":
+        lines.append(f"note: {CPU_NOTE}")
+    elif mixed_precision:
+        lines.append("mixed precision: mixed_float16 (float32 output; model.keras saved float32)")
+    return lines
+
+
+def steps_per_execution(requested: int, distribute: str) -> int:
+    """``--steps-per-execution``, or 1 under a strategy.
+
+    Workaround for keras-team/keras#19246 (open): Keras 3's multi-step training function fails
+    under a ``tf.distribute`` strategy ("You must feed a value for placeholder tensor ...").
+    ``tests/test_distribute.py::test_keras_19246_still_needs_the_workaround`` fails once Keras
+    fixes it; then delete this function.
+    """
+    return 1 if distribute != "none" else requested

@@ -219,31 +219,42 @@ def train_linear(prepared: Prepared, options: FitOptions):
 def train_member(name: str, prepared: Prepared, options: FitOptions, verbose: int, checkpoint):
     """One recurrent model, seeded with ``options.seed``; a highway model starts from the ridge
     solution on its linear path (recurrent path weighted zero) so training starts where the
-    linear baseline ends."""
+    linear baseline ends.
+
+    With ``--distribute`` or ``--mixed-precision`` the model is built, restored and trained inside
+    ``forecast.distribute.training_scope``, and a plain float32 copy is returned for scoring and
+    saving."""
+    from forecast.distribute import plain_copy, steps_per_execution, training_scope
     from forecast.train import load_checkpoint_model, set_seed, train
 
     set_seed(options.seed)
     best = None
-    if checkpoint is not None and checkpoint.state is not None:
-        model, best = load_checkpoint_model(checkpoint)
-    else:
-        model = build_for(name, prepared.prep, options)
-        if options.highway:
-            start_highway_at_ridge(model, prepared, options)
-            set_seed(options.seed)
-    result = train(
-        model,
-        prepared.dataset("train", options.batch_size, shuffle_seed=options.seed),
-        prepared.dataset("val", options.batch_size),
-        n_train_windows=len(prepared.starts["train"]),
-        epochs=options.epochs,
-        patience=options.patience,
-        learning_rate=options.learning_rate,
-        steps_per_execution=options.steps_per_execution,
-        verbose=verbose,
-        checkpoint=checkpoint,
-        best_weights=best,
-    )
+    with training_scope(options.distribute, options.mixed_precision):
+        if checkpoint is not None and checkpoint.state is not None:
+            model, best = load_checkpoint_model(checkpoint)
+        else:
+            model = build_for(name, prepared.prep, options)
+            if options.highway:
+                start_highway_at_ridge(model, prepared, options)
+                set_seed(options.seed)
+        result = train(
+            model,
+            prepared.dataset("train", options.batch_size, shuffle_seed=options.seed),
+            prepared.dataset("val", options.batch_size),
+            n_train_windows=len(prepared.starts["train"]),
+            epochs=options.epochs,
+            patience=options.patience,
+            learning_rate=options.learning_rate,
+            steps_per_execution=steps_per_execution(
+                options.steps_per_execution, options.distribute
+            ),
+            verbose=verbose,
+            checkpoint=checkpoint,
+            best_weights=best,
+            batch_size=options.batch_size,
+        )
+    if options.distribute != "none" or options.mixed_precision:
+        model = plain_copy(model, lambda: build_for(name, prepared.prep, options))
     return model, result
 
 
