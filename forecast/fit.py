@@ -22,11 +22,11 @@ from forecast.pipeline import (
     load_series_for,
     naive_baselines,
     predict_part,
-    predictions_frame,
     prepare,
     score_all,
     train_one,
 )
+from forecast.predictions import write_predictions
 
 
 @dataclass
@@ -299,9 +299,7 @@ def write_run(
     history.insert(0, "epoch", range(1, len(history) + 1))
     history["train_epoch_seconds"] = result.epoch_seconds[: len(history)]
     history.to_csv(tmp / "history.csv", index=False)
-    predictions_frame(prepared, predicted, baselines, metrics.get("intervals")).to_csv(
-        tmp / "predictions.csv", index=False, float_format="%.6g"
-    )
+    write_predictions(tmp, prepared, predicted, baselines, metrics.get("intervals"))
     save_run_plots(
         tmp,
         options.model,

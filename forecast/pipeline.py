@@ -302,13 +302,18 @@ def predictions_frame(
     predicted: np.ndarray,
     baselines: dict[str, np.ndarray],
     widths: dict[str, list[float]] | None = None,
+    origins: slice = slice(None),
 ) -> pd.DataFrame:
     """predictions.csv: one row per (test origin, horizon step), original units, with the
-    conformal bands ``lower_80, upper_80, lower_95, upper_95`` when ``widths`` is given."""
+    conformal bands ``lower_80, upper_80, lower_95, upper_95`` when ``widths`` is given.
+
+    ``origins`` selects a slice of the test origins (``predicted`` and ``baselines`` are the
+    full ``(n_windows, horizon)`` arrays), so a large file can be written chunk by chunk."""
     from forecast.intervals import interval_columns
 
     p = prepared.prep
-    starts = prepared.starts["test"]
+    starts = prepared.starts["test"][origins]
+    predicted = predicted[origins]
     index = prepared.series.frame.index
     steps = np.arange(1, p.horizon + 1)
     rows = (starts[:, None] + p.window - 1 + steps).ravel()
@@ -317,10 +322,10 @@ def predictions_frame(
             "timestamp": index[rows],
             "step": np.tile(steps, len(starts)),
             "origin": index[np.repeat(starts + p.window - 1, p.horizon)],
-            "actual": prepared.actual("test").ravel(),
+            "actual": target_windows(prepared.target, starts, p.window, p.horizon).ravel(),
             "predicted": predicted.ravel(),
             **{k: v.ravel() for k, v in interval_columns(predicted, widths or {}).items()},
-            **{name: b.ravel() for name, b in baselines.items()},
+            **{name: b[origins].ravel() for name, b in baselines.items()},
         }
     )
 
