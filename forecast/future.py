@@ -20,7 +20,7 @@ def load_run(run_dir: Path) -> tuple[object, Preprocessing, dict]:
     prep = Preprocessing.from_dict(runs.read_json(run_dir, "preprocessing.json"))
     config = runs.read_json(run_dir, "config.json")
     model = runs.load_keras_model(run_dir / runs.MODEL_FILE)
-    expected = (None, prep.window, len(prep.columns))
+    expected = (None, prep.window, prep.n_inputs)
     if tuple(model.input_shape) != expected:
         raise ForecastError(
             f"{run_dir}: model.keras expects input {tuple(model.input_shape)} but "
