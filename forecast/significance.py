@@ -111,3 +111,19 @@ def dm_forecasts(actual: np.ndarray, predicted_a: np.ndarray, predicted_b: np.nd
     return dm_test(
         origin_losses(actual, predicted_a), origin_losses(actual, predicted_b), actual.shape[1]
     )
+
+
+def versus_baselines(
+    actual: np.ndarray,
+    predicted: np.ndarray,
+    baselines: dict[str, np.ndarray],
+    names: tuple[str, ...] = ("persistence", "linear"),
+) -> dict:
+    """metrics.json ``significance``: ``{"vs_<name>": {"dm_stat", "p_value"}}`` of the model's
+    ``(n_windows, horizon)`` forecast against each named baseline (``dm_stat < 0``: the model is
+    more accurate)."""
+    return {
+        f"vs_{name}": dm_forecasts(actual, predicted, baselines[name]).to_dict()
+        for name in names
+        if name in baselines
+    }
