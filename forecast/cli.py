@@ -63,7 +63,17 @@ def fit_options(func):
     d = DEFAULTS
     options = [
         click.option("--target", help="Column to forecast. [default: last numeric column]"),
-        click.option("--time-col", help="Time column. [default: auto-detected]"),
+        click.option(
+            "--time-col",
+            help="Time column; DATE+TIME joins two columns; 'none': no time column, rows are "
+            "consecutive steps (give --season). [default: auto-detected]",
+        ),
+        click.option(
+            "--dayfirst",
+            is_flag=True,
+            default=None,
+            help="Dates like 03/04/2020 are day first. [default: detected when a day > 12 shows]",
+        ),
         click.option(
             "--features", help=f"Input columns: 'target', 'all' or COL,COL. [default: {d.features}]"
         ),

@@ -27,7 +27,9 @@ class FitOptions:
     Attributes:
         model: architecture name from the registry (``forecast models``).
         target: column to forecast; ``None`` means the last numeric column.
-        time_col: time column; ``None`` means auto-detect.
+        time_col: time column; ``None`` means auto-detect; ``"DATE+TIME"`` joins a date and a
+            time-of-day column; ``"none"``: no time column, rows are consecutive steps.
+        dayfirst: read ``03/04/2020`` as 3 April; ``None`` detects it where a day above 12 shows.
         features: ``"target"``, ``"all"`` or a comma-separated list of input columns.
         window: input length in rows.
         horizon: number of future rows forecast from each origin.
@@ -54,6 +56,7 @@ class FitOptions:
     model: str = "gru"
     target: str | None = None
     time_col: str | None = None
+    dayfirst: bool | None = None
     features: str = "all"
     window: int = 30
     horizon: int = 7
@@ -144,6 +147,8 @@ def validate(options: FitOptions) -> None:
         )
     if not isinstance(options.highway, bool):
         raise ForecastError(f"highway {options.highway!r} must be true or false")
+    if options.dayfirst not in (None, True, False):
+        raise ForecastError(f"dayfirst {options.dayfirst!r} must be true or false")
     if options.fill not in FILLS:
         raise ForecastError(f"--fill {options.fill!r} is not one of {', '.join(FILLS)}")
     if not options.learning_rate > 0:

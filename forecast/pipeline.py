@@ -315,4 +315,4 @@ def predictions_frame(
 
 
 def load_series_for(csv: Path, options: FitOptions) -> Series:
-    return read_series(Path(csv), options.time_col, options.fill)
+    return read_series(Path(csv), options.time_col, options.fill, options.dayfirst)
