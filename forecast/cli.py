@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from forecast.config import FILLS, NORMS, FitOptions, load_toml
+from forecast.config import CALENDARS, FILLS, NORMS, FitOptions, load_toml
 from forecast.errors import ForecastError
 from forecast.models import REGISTRY
 
@@ -63,7 +63,17 @@ def fit_options(func):
     d = DEFAULTS
     options = [
         click.option("--target", help="Column to forecast. [default: last numeric column]"),
-        click.option("--time-col", help="Time column. [default: auto-detected]"),
+        click.option(
+            "--time-col",
+            help="Time column; DATE+TIME joins two columns; 'none': no time column, rows are "
+            "consecutive steps (give --season). [default: auto-detected]",
+        ),
+        click.option(
+            "--dayfirst",
+            is_flag=True,
+            default=None,
+            help="Dates like 03/04/2020 are day first. [default: detected when a day > 12 shows]",
+        ),
         click.option(
             "--features", help=f"Input columns: 'target', 'all' or COL,COL. [default: {d.features}]"
         ),
@@ -116,6 +126,31 @@ def fit_options(func):
             "--steps-per-execution",
             type=int,
             help=f"Training batches per TensorFlow call. [default: {d.steps_per_execution}]",
+        ),
+        click.option(
+            "--layers",
+            type=int,
+            help=f"Stacked recurrent layers (hybrid: LSTM layers before its GRU). "
+            f"[default: {d.layers}]",
+        ),
+        click.option(
+            "--calendar",
+            type=click.Choice(CALENDARS),
+            help="'auto': sin/cos of hour of day, day of week, day of year (those the frequency "
+            "resolves) for the input rows and the forecast times; 'none': no calendar inputs. "
+            f"[default: {d.calendar}]",
+        ),
+        click.option(
+            "--ensemble",
+            type=int,
+            help="Members averaged into one model (seeds --seed, +1, …). "
+            f"[default: {d.ensemble}]",
+        ),
+        click.option(
+            "--highway/--no-highway",
+            default=None,
+            help="Add the linear baseline (ridge solution, frozen) beside the recurrent path, "
+            f"which then learns its residual. [default: {d.highway}]",
         ),
         click.option(
             "--config",

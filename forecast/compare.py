@@ -99,7 +99,8 @@ def compare(
     with runs.staged_dir(out) as tmp:
         for name in models:
             for k in range(seeds):
-                opts = options.replace(model=name, seed=options.seed + k)
+                # an ensemble of K uses seeds seed … seed + K - 1: runs must not share members
+                opts = options.replace(model=name, seed=options.seed + k * options.ensemble)
                 log(f"training {name} seed {opts.seed} ({k + 1}/{seeds}) ...")
                 model, result = train_one(name, prepared, opts, verbose)
                 predicted, metrics = score_model(opts, prepared, model, result, baselines)
@@ -265,7 +266,7 @@ def write_comparison(
             "target": prepared.prep.target,
             "window": prepared.prep.window,
             "horizon": prepared.prep.horizon,
-            "seeds": [options.seed + k for k in range(seeds)],
+            "seeds": [options.seed + k * options.ensemble for k in range(seeds)],
             "n_test_windows": int(len(prepared.starts["test"])),
             "best": best,
             "persistence_rmse": persistence,

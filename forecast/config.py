@@ -16,6 +16,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 NORMS = ("window", "global")
+CALENDARS = ("auto", "none")
 FILLS = ("none", "ffill", "interpolate")
 
 
@@ -26,7 +27,9 @@ class FitOptions:
     Attributes:
         model: architecture name from the registry (``forecast models``).
         target: column to forecast; ``None`` means the last numeric column.
-        time_col: time column; ``None`` means auto-detect.
+        time_col: time column; ``None`` means auto-detect; ``"DATE+TIME"`` joins a date and a
+            time-of-day column; ``"none"``: no time column, rows are consecutive steps.
+        dayfirst: read ``03/04/2020`` as 3 April; ``None`` detects it where a day above 12 shows.
         features: ``"target"``, ``"all"`` or a comma-separated list of input columns.
         window: input length in rows.
         horizon: number of future rows forecast from each origin.
@@ -42,11 +45,18 @@ class FitOptions:
         learning_rate: Adam learning rate.
         steps_per_execution: training batches per call into TensorFlow (small recurrent steps on
             CPU are dominated by per-call overhead; see bench/README.md).
+        layers: stacked recurrent layers (the hybrid: LSTM layers before its GRU layer).
+        calendar: ``"auto"`` adds sin/cos of the hour of day, day of week and day of year that the
+            frequency resolves, for the input rows and the forecast times; ``"none"`` adds none.
+        ensemble: members trained with seeds ``seed … seed + ensemble - 1`` and averaged.
+        highway: a linear head on the window beside the recurrent one, set to the ridge solution
+            and frozen, so the recurrent path learns the linear model's residual.
     """
 
     model: str = "gru"
     target: str | None = None
     time_col: str | None = None
+    dayfirst: bool | None = None
     features: str = "all"
     window: int = 30
     horizon: int = 7
@@ -61,6 +71,10 @@ class FitOptions:
     patience: int = 5
     learning_rate: float = 1e-3
     steps_per_execution: int = 16
+    layers: int = 1
+    calendar: str = "auto"
+    ensemble: int = 1
+    highway: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "split", parse_split(self.split))
@@ -116,6 +130,8 @@ def validate(options: FitOptions) -> None:
         "units",
         "patience",
         "steps_per_execution",
+        "layers",
+        "ensemble",
     ):
         value = getattr(options, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -125,6 +141,14 @@ def validate(options: FitOptions) -> None:
         raise ForecastError(f"--season {options.season!r} must be a positive integer, e.g. 7")
     if options.norm not in NORMS:
         raise ForecastError(f"--norm {options.norm!r} is not one of {', '.join(NORMS)}")
+    if options.calendar not in CALENDARS:
+        raise ForecastError(
+            f"--calendar {options.calendar!r} is not one of {', '.join(CALENDARS)}"
+        )
+    if not isinstance(options.highway, bool):
+        raise ForecastError(f"highway {options.highway!r} must be true or false")
+    if options.dayfirst not in (None, True, False):
+        raise ForecastError(f"dayfirst {options.dayfirst!r} must be true or false")
     if options.fill not in FILLS:
         raise ForecastError(f"--fill {options.fill!r} is not one of {', '.join(FILLS)}")
     if not options.learning_rate > 0:

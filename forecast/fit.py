@@ -127,6 +127,8 @@ def fit(
         f"(window {options.window}, horizon {options.horizon}, {len(prepared.prep.columns)} "
         f"input column(s), target {prepared.prep.target!r})"
     )
+    if prepared.prep.calendar:
+        log(f"calendar inputs: {', '.join(prepared.prep.calendar)} (--calendar none to drop them)")
 
     if state is not None:
         log(f"resuming {options.model} after epoch {state['epoch']} from {partial} ...")
@@ -148,7 +150,11 @@ def fit(
         baselines["linear"] = predict_part(model, prepared)
     else:
         log("training the linear baseline on the same windows ...")
-        linear_model, _ = train_one("linear", prepared, options, verbose=0)
+        linear_model, linear_result = train_one(
+            "linear", prepared, options.replace(model="linear"), verbose=0
+        )
+        penalty = linear_result.ridge_penalty
+        log(f"linear baseline: ridge penalty {penalty:.3g}, chosen on validation")
         baselines["linear"] = predict_part(linear_model, prepared)
 
     predicted, metrics = score_model(options, prepared, model, result, baselines)
@@ -224,6 +230,10 @@ def build_metrics(
         "n_train_windows": len(prepared.starts["train"]),
         "n_val_windows": len(prepared.starts["val"]),
         "norm": p.norm,
+        "ensemble": options.ensemble,
+        "layers": options.layers,
+        "calendar": p.calendar,
+        "highway": options.highway,
         "test_start": str(prepared.series.frame.index[prepared.split.val_end]),
         "test_end": str(prepared.series.frame.index[-1]),
     }

@@ -11,7 +11,7 @@ from forecast import runs
 from forecast.config import FILLS
 from forecast.errors import ForecastError
 from forecast.intervals import interval_columns
-from forecast.io import Series, read_series
+from forecast.io import STEP_FREQ, Series, read_series
 from forecast.preprocess import Preprocessing
 
 
@@ -20,7 +20,7 @@ def load_run(run_dir: Path) -> tuple[object, Preprocessing, dict]:
     prep = Preprocessing.from_dict(runs.read_json(run_dir, "preprocessing.json"))
     config = runs.read_json(run_dir, "config.json")
     model = runs.load_keras_model(run_dir / runs.MODEL_FILE)
-    expected = (None, prep.window, len(prep.columns))
+    expected = (None, prep.window, prep.n_inputs)
     if tuple(model.input_shape) != expected:
         raise ForecastError(
             f"{run_dir}: model.keras expects input {tuple(model.input_shape)} but "
@@ -37,7 +37,8 @@ def read_like_run(csv: Path, prep: Preprocessing, config: dict) -> Series:
             f"config.json has fill {fill!r:.40}, not one of {', '.join(FILLS)}; "
             "re-run `forecast fit`"
         )
-    series = read_series(csv, prep.time_col if prep.time_col else None, fill)
+    dayfirst = config.get("dayfirst") if config.get("dayfirst") in (True, False) else None
+    series = read_series(csv, prep.time_col if prep.time_col else None, fill, dayfirst)
     missing = [c for c in prep.columns if c not in series.frame.columns]
     if missing:
         raise ForecastError(
@@ -72,7 +73,10 @@ def run_csv(run_dir: Path, csv: Path | None, config: dict, log=print) -> Path:
 
 
 def future_times(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:
-    """The ``horizon`` timestamps after ``last`` at frequency ``freq``."""
+    """The ``horizon`` timestamps after ``last`` at frequency ``freq`` (step numbers when the
+    CSV has no time column)."""
+    if freq == STEP_FREQ:
+        return pd.RangeIndex(int(last) + 1, int(last) + 1 + horizon, name="step")
     return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
 
 

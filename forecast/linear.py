@@ -14,8 +14,10 @@ import numpy as np
 
 from forecast.train import TrainResult
 
-# ridge penalties, relative to the mean diagonal of XᵀX; the one with the lowest validation MSE wins
-RIDGE_GRID = (1e-6, 1e-4, 1e-2, 1e-1, 1.0)
+# ridge penalties, relative to the mean diagonal of XᵀX, every half decade; the one with the lowest
+# validation MSE wins, and the grid is extended upwards while its largest value still wins
+RIDGE_GRID = tuple(10.0**k for k in np.arange(-6, 2.5, 0.5))
+MAX_RIDGE = 1e6
 
 
 def feature_model(model):
@@ -25,10 +27,11 @@ def feature_model(model):
     return keras.Model(model.inputs, model.get_layer("forecast").input)
 
 
-def normal_equations(features, dataset, offset) -> tuple[np.ndarray, np.ndarray, int]:
-    """``XᵀX (d, d)``, ``Xᵀr (d, horizon)`` and the row count, with a bias column in ``X`` and
-    ``r = y - offset(x)`` the part of the target the head has to produce."""
+def normal_equations(features, dataset, offset) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """``XᵀX (d, d)``, ``Xᵀr (d, horizon)``, ``Σ r²`` and the row count, with a bias column in
+    ``X`` and ``r = y - offset(x)`` the part of the target the head has to produce."""
     xtx = xty = None
+    rtr = 0.0
     n = 0
     for x, y in dataset:
         f = np.asarray(features(x, training=False), dtype="float64")
@@ -36,8 +39,33 @@ def normal_equations(features, dataset, offset) -> tuple[np.ndarray, np.ndarray,
         r = np.asarray(y, dtype="float64") - offset(np.asarray(x))[:, None]
         xtx = f.T @ f if xtx is None else xtx + f.T @ f
         xty = f.T @ r if xty is None else xty + f.T @ r
+        rtr += float(np.sum(r**2))
         n += len(f)
-    return xtx, xty, n
+    return xtx, xty, rtr, n
+
+
+def mse_from_moments(w: np.ndarray, xtx: np.ndarray, xty: np.ndarray, rtr: float, n: int) -> float:
+    """Mean squared error of ``X w`` against ``r`` over ``n`` rows and every horizon column, from
+    the moments alone: ``(Σ_j w_jᵀ XᵀX w_j - 2 w_jᵀ Xᵀr_j + rᵀr) / (n · horizon)``."""
+    sse = float(np.sum(w * (xtx @ w)) - 2 * np.sum(w * xty) + rtr)
+    return max(sse, 0.0) / (n * w.shape[1])
+
+
+def choose_ridge(train_moments, val_moments) -> tuple[float, np.ndarray, float]:
+    """The penalty of ``RIDGE_GRID`` (extended upwards while its top value wins) with the lowest
+    validation MSE: ``(penalty, weights (d, horizon), validation MSE)``."""
+    xtx, xty = train_moments[:2]
+    grid = list(RIDGE_GRID)
+    best = None
+    while grid:
+        ridge = grid.pop(0)
+        w = solve_ridge(xtx, xty, ridge)
+        val_mse = mse_from_moments(w, *val_moments)
+        if best is None or val_mse < best[2]:
+            best = (ridge, w, val_mse)
+        if not grid and best[0] == ridge and ridge * 10 <= MAX_RIDGE:
+            grid.append(ridge * 10**0.5)
+    return best
 
 
 def solve_ridge(xtx: np.ndarray, xty: np.ndarray, ridge: float) -> np.ndarray:
@@ -57,19 +85,14 @@ def fit_linear(model, train_ds, val_ds, target_index: int, norm: str) -> TrainRe
 
     start = time.perf_counter()
     features = feature_model(model)
-    xtx, xty, n = normal_equations(features, train_ds, offset)
+    train_moments = normal_equations(features, train_ds, offset)
+    val_moments = normal_equations(features, val_ds, offset)
+    ridge, w, val_loss = choose_ridge(train_moments, val_moments)
     head = model.get_layer("forecast")
-    model.compile(optimizer=keras.optimizers.Adam(), loss="mse")
-    best = None
-    for ridge in RIDGE_GRID:
-        w = solve_ridge(xtx, xty, ridge)
-        head.set_weights([w[:-1].astype("float32"), w[-1].astype("float32")])
-        val_loss = float(model.evaluate(val_ds, verbose=0))
-        if best is None or val_loss < best[0]:
-            best = (val_loss, w)
-    val_loss, w = best
     head.set_weights([w[:-1].astype("float32"), w[-1].astype("float32")])
-    train_loss = float(model.evaluate(train_ds, verbose=0))
+    model.compile(optimizer=keras.optimizers.Adam(), loss="mse")
+    train_loss = mse_from_moments(w, *train_moments)
+    n = train_moments[3]
     seconds = time.perf_counter() - start
     return TrainResult(
         history={"loss": [train_loss], "val_loss": [val_loss]},
@@ -78,4 +101,5 @@ def fit_linear(model, train_ds, val_ds, target_index: int, norm: str) -> TrainRe
         train_seconds=seconds,
         epoch_seconds=[seconds],
         samples_per_second=n / seconds if seconds > 0 else 0.0,
+        ridge_penalty=ridge,
     )

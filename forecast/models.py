@@ -13,35 +13,47 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
-def rnn_core(x, units: int):
+def stack(layer, x, units: int, layers: int, name: str):
+    """``layers`` recurrent layers of type ``layer``, all but the last returning sequences; the
+    first is named ``name``, the others ``name_2``, ``name_3`` …"""
+    for k in range(layers):
+        layer_name = name if k == 0 else f"{name}_{k + 1}"
+        x = layer(units, return_sequences=k < layers - 1, name=layer_name)(x)
+    return x
+
+
+def rnn_core(x, units: int, layers: int = 1):
     import keras
 
-    return keras.layers.SimpleRNN(units, name="simple_rnn")(x)
+    return stack(keras.layers.SimpleRNN, x, units, layers, "simple_rnn")
 
 
-def lstm_core(x, units: int):
+def lstm_core(x, units: int, layers: int = 1):
     import keras
 
-    return keras.layers.LSTM(units, name="lstm")(x)
+    return stack(keras.layers.LSTM, x, units, layers, "lstm")
 
 
-def gru_core(x, units: int):
+def gru_core(x, units: int, layers: int = 1):
     import keras
 
-    return keras.layers.GRU(units, reset_after=True, name="gru")(x)
+    return stack(keras.layers.GRU, x, units, layers, "gru")  # reset_after=True: Keras' default
 
 
-def hybrid_core(x, units: int):
+def hybrid_core(x, units: int, layers: int = 1):
+    """``layers`` LSTM layers feeding one GRU layer."""
     import keras
 
-    x = keras.layers.LSTM(units, return_sequences=True, name="lstm")(x)
-    return keras.layers.GRU(units, reset_after=True, name="gru")(x)
+    for k in range(layers):
+        name = "lstm" if k == 0 else f"lstm_{k + 1}"
+        x = keras.layers.LSTM(units, return_sequences=True, name=name)(x)
+    return keras.layers.GRU(units, name="gru")(x)
 
 
-def linear_core(x, units: int):
+def linear_core(x, units: int, layers: int = 1):
     import keras
 
-    del units  # a linear map of the whole window has no hidden width
+    del units, layers  # a linear map of the whole window has no hidden width
     return keras.layers.Flatten(name="flatten")(x)
 
 
@@ -71,35 +83,83 @@ def build_model(
     units: int = 64,
     target_index: int = -1,
     norm: str = "window",
+    layers: int = 1,
+    calendar_periods: tuple[float, ...] | list[float] = (),
+    highway: bool = False,
 ):
     """Build an uncompiled Keras model.
 
     Args:
         name: a key of ``REGISTRY``.
         window: input length.
-        n_features: input columns.
+        n_features: input data columns (the calendar columns come after them).
         horizon: forecast steps.
         units: recurrent units per layer.
-        target_index: column of the target among the inputs (used by ``norm="window"``).
+        target_index: column of the target among the data columns (used by ``norm="window"``).
         norm: ``"window"`` feeds each window relative to its last row and predicts the change from
             the last observed target; ``"global"`` feeds the scaled window as is.
+        layers: stacked recurrent layers (the hybrid: LSTM layers before its GRU layer).
+        calendar_periods: rows per cycle of each calendar feature (``forecast.calendar``): the
+            input has ``2 * len(calendar_periods)`` more columns, and the head also sees the
+            calendar features of the forecast times.
+        highway: add a linear head on the whole window beside the recurrent one (LSTNet's
+            autoregressive component); ``forecast.pipeline`` sets it to the ridge solution.
 
     Returns:
-        A ``keras.Model`` mapping ``(batch, window, n_features)`` to ``(batch, horizon)``.
+        A ``keras.Model`` mapping ``(batch, window, n_features + 2 * len(calendar_periods))`` to
+        ``(batch, horizon)``.
     """
     import keras
 
-    from forecast.layers import AddLastTarget, SubtractLast
+    from forecast.layers import AddLastTarget, FutureCalendar, SubtractLast
 
-    inputs = keras.Input((window, n_features), name="window")
-    x = SubtractLast(name="relative_to_last")(inputs) if norm == "window" else inputs
-    x = REGISTRY[name].core(x, units)
-    out = keras.layers.Dense(horizon, dtype="float32", name="forecast")(x)
+    n_calendar = 2 * len(calendar_periods)
+    inputs = keras.Input((window, n_features + n_calendar), name="window")
+    x = inputs
+    if norm == "window":
+        x = SubtractLast(n_features if n_calendar else None, name="relative_to_last")(inputs)
+    head_inputs = [REGISTRY[name].core(x, units, layers)]
+    future = []
+    if n_calendar:
+        calendar = FutureCalendar(
+            n_features, list(calendar_periods), horizon, name="future_calendar"
+        )
+        future = [calendar(inputs)]
+    out = keras.layers.Dense(horizon, dtype="float32", name="forecast")(join(head_inputs + future))
+    if highway and REGISTRY[name].recurrent:
+        # the linear model's head on the same inputs, beside the recurrent one (LSTNet's
+        # autoregressive component); forecast.pipeline starts it at the ridge solution
+        flat = keras.layers.Flatten(name="highway_window")(x)
+        linear = keras.layers.Dense(horizon, dtype="float32", name="highway")(join([flat] + future))
+        out = keras.layers.Add(name="recurrent_plus_highway")([out, linear])
     if norm == "window":
         out = AddLastTarget(target_index % n_features, name="add_last_target")([out, inputs])
     return keras.Model(inputs, out, name=name)
 
 
-def count_params(name: str, window: int, n_features: int, horizon: int, units: int) -> int:
+def join(tensors: list):
+    """One tensor, concatenating on the last axis when there are several."""
+    import keras
+
+    if len(tensors) == 1:
+        return tensors[0]
+    return keras.layers.Concatenate()(tensors)
+
+
+def average_models(members: list, name: str):
+    """One model whose forecast is the mean of ``members``' (same input shape): an ensemble
+    saved and loaded as a single ``model.keras``."""
+    import keras
+
+    inputs = keras.Input(members[0].inputs[0].shape[1:], name="window")
+    for k, member in enumerate(members):
+        member.name = f"{name}_member_{k + 1}"  # nested models need distinct names
+    out = keras.layers.Average(name="ensemble_mean")([m(inputs) for m in members])
+    return keras.Model(inputs, out, name=f"{name}_ensemble")
+
+
+def count_params(
+    name: str, window: int, n_features: int, horizon: int, units: int, layers: int = 1
+) -> int:
     """Trainable parameters of ``name`` for these shapes."""
-    return int(build_model(name, window, n_features, horizon, units).count_params())
+    return int(build_model(name, window, n_features, horizon, units, layers=layers).count_params())

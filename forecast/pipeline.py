@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast import __version__
+from forecast import __version__, calendar
 from forecast import evaluate as ev
 from forecast.config import FitOptions
 from forecast.errors import ForecastError
@@ -94,6 +94,7 @@ def prepare(series: Series, options: FitOptions) -> Prepared:
         scale=scale,
         n_rows=len(frame),
         last_timestamp=str(frame.index[-1]),
+        calendar=calendar.choose(options.calendar, series.freq),
     )
     return reprepare(series, prep)
 
@@ -156,38 +157,80 @@ def score_all(prepared: Prepared, predicted: np.ndarray, baselines: dict[str, np
     }
 
 
+def build_for(name: str, prep: Preprocessing, options: FitOptions):
+    """Registry model ``name`` shaped for ``prep`` with ``options``' architecture settings."""
+    from forecast.models import build_model
+
+    return build_model(
+        name,
+        prep.window,
+        len(prep.columns),
+        prep.horizon,
+        options.units,
+        prep.target_index,
+        prep.norm,
+        layers=options.layers,
+        calendar_periods=prep.calendar_periods,
+        highway=options.highway,
+    )
+
+
 def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int, checkpoint=None):
     """Build and train registry model ``name`` on ``prepared``; return ``(model, TrainResult)``.
 
-    With a ``forecast.train.Checkpoint``, a checkpoint is saved after every epoch, and training
-    continues from ``checkpoint.state`` when it is set.
+    With ``options.ensemble`` = K > 1, K members (seeds ``seed … seed + K - 1``) are trained and
+    averaged into one model. With a ``forecast.train.Checkpoint`` (single models only), a checkpoint
+    is saved after every epoch, and training continues from ``checkpoint.state`` when it is set.
     """
-    from forecast.models import build_model
+    if name == "linear":  # exact least squares instead of SGD under the epoch budget
+        return train_linear(prepared, options)
+    if options.ensemble == 1:
+        return train_member(name, prepared, options, verbose, checkpoint)
+    from forecast.models import average_models
+    from forecast.train import combine_results
+
+    members, results = [], []
+    for k in range(options.ensemble):
+        member, result = train_member(
+            name, prepared, options.replace(seed=options.seed + k), verbose, None
+        )
+        members.append(member)
+        results.append(result)
+    return average_models(members, name), combine_results(results)
+
+
+def train_linear(prepared: Prepared, options: FitOptions):
+    """The ``linear`` model with its head set to the ridge solution (``forecast.linear``)."""
+    from forecast.linear import fit_linear
+    from forecast.train import set_seed
+
+    set_seed(options.seed)
+    model = build_for("linear", prepared.prep, options)
+    result = fit_linear(
+        model,
+        prepared.dataset("train", PREDICT_BATCH),
+        prepared.dataset("val", PREDICT_BATCH),
+        prepared.prep.target_index,
+        prepared.prep.norm,
+    )
+    return model, result
+
+
+def train_member(name: str, prepared: Prepared, options: FitOptions, verbose: int, checkpoint):
+    """One recurrent model, seeded with ``options.seed``; a highway model starts from the ridge
+    solution on its linear path (recurrent path weighted zero) so training starts where the
+    linear baseline ends."""
     from forecast.train import load_checkpoint_model, set_seed, train
 
     set_seed(options.seed)
-    p = prepared.prep
-    if name == "linear":  # exact least squares instead of SGD under the epoch budget
-        from forecast.linear import fit_linear
-
-        model = build_model(
-            name, p.window, len(p.columns), p.horizon, options.units, p.target_index, p.norm
-        )
-        result = fit_linear(
-            model,
-            prepared.dataset("train", PREDICT_BATCH),
-            prepared.dataset("val", PREDICT_BATCH),
-            p.target_index,
-            p.norm,
-        )
-        return model, result
     best = None
     if checkpoint is not None and checkpoint.state is not None:
         model, best = load_checkpoint_model(checkpoint)
     else:
-        model = build_model(
-            name, p.window, len(p.columns), p.horizon, options.units, p.target_index, p.norm
-        )
+        model = build_for(name, prepared.prep, options)
+        if options.highway:
+            start_highway_at_ridge(model, prepared, options)
+            set_seed(options.seed)
     result = train(
         model,
         prepared.dataset("train", options.batch_size, shuffle_seed=options.seed),
@@ -202,6 +245,18 @@ def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int, 
         best_weights=best,
     )
     return model, result
+
+
+def start_highway_at_ridge(model, prepared: Prepared, options: FitOptions) -> None:
+    """Set the highway head to the linear baseline's ridge solution, frozen, and the recurrent head
+    to zero: the model starts as the linear baseline and the recurrent path learns what it misses.
+    (Training the highway jointly from there was worse on validation: bench/defaults_choice.py.)"""
+    linear, _ = train_linear(prepared, options)
+    highway = model.get_layer("highway")
+    highway.set_weights(linear.get_layer("forecast").get_weights())
+    highway.trainable = False
+    head = model.get_layer("forecast")
+    head.set_weights([np.zeros_like(w) for w in head.get_weights()])
 
 
 def file_sha256(path: Path) -> str:
@@ -260,4 +315,4 @@ def predictions_frame(
 
 
 def load_series_for(csv: Path, options: FitOptions) -> Series:
-    return read_series(Path(csv), options.time_col, options.fill)
+    return read_series(Path(csv), options.time_col, options.fill, options.dayfirst)

@@ -17,11 +17,18 @@ BASELINE_STYLE = {"persistence": ":", "seasonal_naive": "-.", "linear": "--"}
 
 
 def date_axis(ax):
-    """Concise date ticks on the x axis."""
+    """Concise date ticks on the x axis (left alone when x is a step number, not a date)."""
+    if ax.xaxis.get_converter() is None:
+        return ax
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     return ax
+
+
+def time_label(t) -> str:
+    """A row's time for a title: its date, or its step number when there is no time column."""
+    return str(pd.Timestamp(t).date()) if isinstance(t, pd.Timestamp | np.datetime64) else str(t)
 
 
 def verdict(model: str, model_rmse: float, persistence_rmse: float) -> tuple[str, str]:
@@ -168,7 +175,7 @@ def save_run_plots(
             model,
             widths,
         )
-        ax.set_title(f"origin {pd.Timestamp(index[rows[-1]]).date()}", fontsize=9)
+        ax.set_title(f"origin {time_label(index[rows[-1]])}", fontsize=9)
         if k == 0:
             ax.legend(fontsize=7)
     fig.suptitle(title, color=colour, fontsize=11)

@@ -7,12 +7,13 @@ inputs; every later step (windows, metrics, predict) reuses the saved state.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
+from forecast import calendar
 from forecast.errors import ForecastError
 
 FORMAT_VERSION = 1
@@ -123,11 +124,22 @@ class Preprocessing:
     scale: list[float]
     n_rows: int
     last_timestamp: str
+    calendar: list[str] = field(default_factory=list)
     format_version: int = FORMAT_VERSION
 
     @property
     def target_index(self) -> int:
         return self.columns.index(self.target)
+
+    @property
+    def n_inputs(self) -> int:
+        """Model input columns: the data columns, then a sin/cos pair per calendar feature."""
+        return len(self.columns) + 2 * len(self.calendar)
+
+    @property
+    def calendar_periods(self) -> list[float]:
+        """Rows per cycle of each calendar feature, in input-column order."""
+        return [calendar.period_rows(name, self.freq) for name in self.calendar]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -143,14 +155,15 @@ class Preprocessing:
             )
         names = [f.name for f in fields(cls)]
         unknown = sorted(set(d) - set(names))
-        missing = [n for n in names if n not in d and n != "format_version"]
+        optional = ("format_version", "calendar")  # runs saved before --calendar have none
+        missing = [n for n in names if n not in d and n not in optional]
         if unknown or missing:
             what = [f"unknown key(s) {', '.join(unknown)}"] if unknown else []
             what += [f"missing key(s) {', '.join(missing)}"] if missing else []
             raise ForecastError(
                 f"preprocessing.json has {' and '.join(what)}; re-run `forecast fit`"
             )
-        bad = [n for n in names if not _valid(n, d[n], d)]
+        bad = [n for n in names if n in d and not _valid(n, d[n], d)]
         if bad:
             raise ForecastError(
                 f"preprocessing.json has an invalid value for {bad[0]} ({d[bad[0]]!r:.60}); "
@@ -159,9 +172,14 @@ class Preprocessing:
         return cls(**d)
 
     def scale_values(self, frame: pd.DataFrame) -> np.ndarray:
-        """``(n_rows, n_columns)`` float32 inputs in scaled units, columns in training order."""
+        """``(n_rows, n_columns + 2 * len(calendar))`` float32 model inputs: the columns in
+        training order in scaled units, then the calendar features of ``frame``'s timestamps."""
         values = frame[self.columns].to_numpy(dtype="float64")
-        return ((values - np.asarray(self.mean)) / np.asarray(self.scale)).astype("float32")
+        scaled = ((values - np.asarray(self.mean)) / np.asarray(self.scale)).astype("float32")
+        if not self.calendar:
+            return scaled
+        cal = calendar.features(pd.DatetimeIndex(frame.index), self.calendar, self.freq)
+        return np.hstack([scaled, cal])
 
     def unscale_target(self, values: np.ndarray) -> np.ndarray:
         """Scaled target values back to the target's original units."""
@@ -183,6 +201,8 @@ def _numbers(v, n: int) -> bool:
 
 
 def _valid_freq(v) -> bool:
+    if v == "step":  # no time column (forecast.io.STEP_FREQ)
+        return True
     try:
         pd.tseries.frequencies.to_offset(v)
     except (ValueError, TypeError):
@@ -208,6 +228,7 @@ def _valid(name: str, v, d: dict) -> bool:
         "scale": lambda: _numbers(v, n) and all(x > 0 for x in v),
         "n_rows": lambda: _is_int(v) and v >= 1,
         "last_timestamp": lambda: isinstance(v, str),
+        "calendar": lambda: isinstance(v, list) and all(c in calendar.CYCLE_DAYS for c in v),
         "format_version": lambda: True,
     }
     return bool(checks[name]())

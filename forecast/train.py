@@ -22,6 +22,7 @@ class TrainResult:
         train_seconds: wall time of the whole ``fit`` call.
         epoch_seconds: training time of each epoch, validation excluded.
         samples_per_second: training windows per second in the fastest epoch.
+        ridge_penalty: the ridge penalty chosen on validation (the closed-form linear model only).
     """
 
     history: dict[str, list[float]]
@@ -30,6 +31,7 @@ class TrainResult:
     train_seconds: float
     epoch_seconds: list[float]
     samples_per_second: float
+    ridge_penalty: float | None = None
 
 
 def set_seed(seed: int) -> None:
@@ -244,4 +246,18 @@ def train(
         train_seconds=seconds,
         epoch_seconds=stop.epoch_seconds,
         samples_per_second=n_train_windows / fastest if fastest > 0 else 0.0,
+    )
+
+
+def combine_results(results: list[TrainResult]) -> TrainResult:
+    """One ``TrainResult`` for an ensemble: the first member's history and best epoch (for the loss
+    plot), epochs and seconds summed over members, the members' mean throughput."""
+    first = results[0]
+    return TrainResult(
+        history=first.history,
+        epochs_run=sum(r.epochs_run for r in results),
+        best_epoch=first.best_epoch,
+        train_seconds=sum(r.train_seconds for r in results),
+        epoch_seconds=[s for r in results for s in r.epoch_seconds],
+        samples_per_second=sum(r.samples_per_second for r in results) / len(results),
     )

@@ -38,3 +38,43 @@ def test_linear_model_recovers_an_exact_linear_recurrence(tmp_path, norm):
     rmse = ev.rmse(prepared.actual("test"), predict_part(model, prepared))
     assert rmse < 1e-2, rmse  # the SGD-trained head after 1 epoch is off by ~1
     assert result.epochs_run == 1 and result.history["val_loss"][0] < 1e-4
+
+
+def test_moments_give_the_exact_mse():
+    from forecast.linear import mse_from_moments
+
+    rng = np.random.default_rng(1)
+    x, r, w = rng.normal(size=(50, 4)), rng.normal(size=(50, 3)), rng.normal(size=(4, 3))
+    direct = np.mean((x @ w - r) ** 2)
+    assert mse_from_moments(w, x.T @ x, x.T @ r, float(np.sum(r**2)), 50) == pytest.approx(direct)
+
+
+def test_ridge_grid_extends_while_its_largest_penalty_wins():
+    from forecast.linear import RIDGE_GRID, choose_ridge
+
+    rng = np.random.default_rng(2)
+
+    def moments(n):  # the target is noise: the heaviest penalty predicts validation best
+        x = np.hstack([rng.normal(size=(n, 20)), np.ones((n, 1))])
+        r = rng.normal(size=(n, 2))
+        return x.T @ x, x.T @ r, float(np.sum(r**2)), n
+
+    ridge, w, _ = choose_ridge(moments(40), moments(400))
+    assert ridge > max(RIDGE_GRID)
+    assert np.abs(w[:-1]).max() < 0.05
+
+
+def test_ridge_chooses_a_small_penalty_for_an_exact_linear_target():
+    from forecast.linear import choose_ridge
+
+    rng = np.random.default_rng(3)
+    w_true = rng.normal(size=(6, 1))
+
+    def moments(n):
+        x = np.hstack([rng.normal(size=(n, 5)), np.ones((n, 1))])
+        r = x @ w_true
+        return x.T @ x, x.T @ r, float(np.sum(r**2)), n
+
+    ridge, w, val_mse = choose_ridge(moments(100), moments(100))
+    assert ridge <= 1e-5 and val_mse < 1e-8
+    np.testing.assert_allclose(w, w_true, atol=1e-4)

@@ -76,3 +76,75 @@ def test_recurrent_layers_keep_cudnn_eligible_settings(name):
     assert cfg["recurrent_dropout"] == 0 and cfg["unroll"] is False
     if name == "gru":
         assert cfg["reset_after"] is True
+
+
+@pytest.mark.parametrize(
+    "name, layer_names",
+    [
+        ("rnn", ["simple_rnn", "simple_rnn_2"]),
+        ("gru", ["gru", "gru_2"]),
+        ("lstm", ["lstm", "lstm_2"]),
+        ("hybrid", ["lstm", "lstm_2", "gru"]),
+    ],
+)
+def test_layers_stack_recurrent_layers(name, layer_names):
+    model = build_model(name, 10, 2, 3, 8, layers=2)
+    recurrent = [layer.name for layer in model.layers if hasattr(layer, "cell")]
+    assert recurrent == layer_names
+    # two GRU layers: the second sees u inputs, 3u(u+u+2)
+    if name == "gru":
+        assert count_params("gru", 10, 2, 3, 8, layers=2) == (
+            3 * 8 * (8 + 2 + 2) + 3 * 8 * (8 + 8 + 2) + 8 * 3 + 3
+        )
+
+
+def test_ensemble_is_the_mean_of_its_members_and_round_trips(prepared_sine, tmp_path):
+    prepared, options = prepared_sine
+    opts = options.replace(model="gru", epochs=1, ensemble=2)
+    ensemble, result = train_one("gru", prepared, opts, verbose=0)
+    members = [layer for layer in ensemble.layers if layer.name.startswith("gru_member_")]
+    assert len(members) == 2 and result.epochs_run == 2
+    x = next(iter(prepared.dataset("test", 8, with_targets=False)))
+    mean = (np.asarray(members[0](x)) + np.asarray(members[1](x))) / 2
+    np.testing.assert_allclose(np.asarray(ensemble(x)), mean, rtol=1e-5, atol=1e-5)
+    # members differ (seeds seed and seed + 1)
+    assert not np.allclose(members[0].get_weights()[0], members[1].get_weights()[0])
+    ensemble.save(tmp_path / "e.keras")
+    loaded = load_keras_model(tmp_path / "e.keras")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(ensemble(x)), atol=1e-5)
+
+
+def test_highway_starts_at_the_ridge_solution(prepared_sine):
+    from forecast.pipeline import build_for, start_highway_at_ridge, train_linear
+
+    prepared, options = prepared_sine
+    opts = options.replace(model="gru", highway=True)
+    model = build_for("gru", prepared.prep, opts)
+    start_highway_at_ridge(model, prepared, opts)
+    linear, _ = train_linear(prepared, opts)
+    np.testing.assert_allclose(
+        predict_part(model, prepared), predict_part(linear, prepared), rtol=1e-4, atol=1e-4
+    )
+
+
+def test_highway_stays_at_the_ridge_solution_while_the_recurrent_path_trains(
+    prepared_sine, tmp_path
+):
+    from forecast.pipeline import train_linear
+
+    prepared, options = prepared_sine
+    opts = options.replace(model="gru", highway=True, epochs=2)
+    model, _ = train_one("gru", prepared, opts, verbose=0)
+    linear, _ = train_linear(prepared, opts)
+    for got, want in zip(
+        model.get_layer("highway").get_weights(),
+        linear.get_layer("forecast").get_weights(),
+        strict=True,
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert np.abs(model.get_layer("forecast").get_weights()[0]).max() > 0  # it learned
+    model.save(tmp_path / "h.keras")
+    loaded = load_keras_model(tmp_path / "h.keras")
+    np.testing.assert_allclose(
+        predict_part(loaded, prepared), predict_part(model, prepared), atol=1e-5
+    )

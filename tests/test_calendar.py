@@ -1,0 +1,90 @@
+"""Calendar inputs: the cycles a frequency resolves, exact phases, the known-future rotation."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import calendar
+from forecast.config import FitOptions
+from forecast.io import read_series
+from forecast.pipeline import prepare
+
+
+@pytest.mark.parametrize(
+    "freq, expected",
+    [
+        ("h", ["hour_of_day", "day_of_week", "day_of_year"]),
+        ("D", ["day_of_week", "day_of_year"]),
+        ("B", ["day_of_week", "day_of_year"]),
+        ("MS", ["day_of_year"]),
+        ("YS-JAN", []),
+        (None, []),
+    ],
+)
+def test_frequency_resolves_only_cycles_of_four_or_more_rows(freq, expected):
+    assert calendar.resolvable(freq) == expected
+
+
+def test_period_rows():
+    assert calendar.period_rows("hour_of_day", "h") == pytest.approx(24)
+    assert calendar.period_rows("day_of_week", "D") == pytest.approx(7)
+    assert calendar.period_rows("day_of_week", "B") == 5
+    assert calendar.period_rows("day_of_year", "D") == pytest.approx(365.25)
+    assert calendar.period_rows("day_of_year", "MS") == pytest.approx(12, rel=1e-3)
+
+
+def test_features_are_sin_cos_of_the_phase():
+    index = pd.DatetimeIndex(["2021-01-04 06:00", "2021-01-06 18:00"])  # a Monday, a Wednesday
+    f = calendar.features(index, ["hour_of_day", "day_of_week"], "h")
+    assert f.shape == (2, 4) and f.dtype == np.float32
+    # 06:00 is a quarter of the day: sin 1, cos 0; Monday 06:00 is 0.25/7 of the week
+    np.testing.assert_allclose(f[0, :2], [1.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(
+        f[1, 2:], [np.sin(2 * np.pi * 2.75 / 7), np.cos(2 * np.pi * 2.75 / 7)], atol=1e-6
+    )
+    assert calendar.column_names(["hour_of_day"]) == ["sin_hour_of_day", "cos_hour_of_day"]
+
+
+@pytest.mark.parametrize("freq", ["h", "D", "B"])
+def test_future_calendar_layer_matches_the_features_of_the_forecast_times(freq):
+    from forecast.layers import FutureCalendar
+
+    names = calendar.resolvable(freq)
+    index = pd.date_range("2021-03-01", periods=40, freq=freq)
+    cal = calendar.features(index, names, freq)
+    window, horizon = 30, 5
+    x = np.concatenate([np.zeros((40, 2), "float32"), cal], axis=1)[None, :window]
+    periods = [calendar.period_rows(n, freq) for n in names]
+    out = np.asarray(FutureCalendar(2, periods, horizon)(x)).reshape(horizon, -1)
+    expected = cal[window : window + horizon]
+    # business days: a weekend is 3 days, the rotation assumes 7/5 per row (< 2 days of a year)
+    tolerance = 3e-2 if freq == "B" else 1e-4
+    np.testing.assert_allclose(out, expected, atol=tolerance)
+
+
+def test_prepare_appends_calendar_columns_after_the_data(tmp_path):
+    from tests.conftest import synthetic_frame
+
+    synthetic_frame(200, freq="D").to_csv(tmp_path / "s.csv", index=False)
+    series = read_series(tmp_path / "s.csv")
+    on = prepare(series, FitOptions(window=8, horizon=2))
+    off = prepare(series, FitOptions(window=8, horizon=2, calendar="none"))
+    assert on.prep.calendar == ["day_of_week", "day_of_year"]
+    assert off.prep.calendar == [] and off.values.shape == (200, 2)
+    assert on.values.shape == (200, 6)
+    np.testing.assert_array_equal(on.values[:, :2], off.values)
+    np.testing.assert_allclose(on.prep.calendar_periods, [7.0, 365.25])
+
+
+def test_old_preprocessing_json_without_calendar_still_loads(tmp_path):
+    from forecast.preprocess import Preprocessing
+    from tests.conftest import synthetic_frame
+
+    synthetic_frame(200).to_csv(tmp_path / "s.csv", index=False)
+    prep = prepare(read_series(tmp_path / "s.csv"), FitOptions(window=8, horizon=2)).prep
+    d = prep.to_dict()
+    d.pop("calendar")
+    assert Preprocessing.from_dict(d).calendar == []
+    d["calendar"] = ["hour_of_century"]
+    with pytest.raises(Exception, match="invalid value for calendar"):
+        Preprocessing.from_dict(d)
