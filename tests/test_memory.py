@@ -115,7 +115,7 @@ def test_compare_task_memory_writes_rows_plots_and_gradients(tmp_path):
         "--lengths",
         "4,6",
         "--seeds",
-        "2",
+        "1",
         "--max-steps",
         "20",
         "--out",
@@ -125,7 +125,7 @@ def test_compare_task_memory_writes_rows_plots_and_gradients(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads((out / "memory.json").read_text())
     cells = [(r["model"], r["length"], r["seed"]) for r in data["rows"]]
-    assert cells == [(m, n, s) for m in ("rnn", "gru") for n in (4, 6) for s in (42, 43)]
+    assert cells == [(m, n, s) for m in ("rnn", "gru") for n in (4, 6) for s in (42,)]
     for r in data["rows"]:
         assert set(mem.ROW_KEYS) <= set(r)
         assert r["mse"] >= 0 and r["solved"] == (r["mse"] < data["solved_threshold_mse"])
