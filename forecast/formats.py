@@ -10,13 +10,13 @@ a malformed file gets the same one-line message either way.
 from __future__ import annotations
 
 import bz2
-import csv
 import gzip
 import io
 import re
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast.errors import ForecastError
@@ -54,7 +54,7 @@ def read_raw(path: Path, engine: str = "auto") -> tuple[pd.DataFrame, list[str]]
         notes.append("read numbers with decimal commas (1,5 = 1.5)")
     raw = None
     if engine in ("auto", "pyarrow"):
-        raw = read_csv_arrow(path, sep, decimal_comma, header_names(head, sep))
+        raw = read_csv_arrow(path, sep, decimal_comma)
         if raw is None and engine == "pyarrow":
             raise ForecastError(f"{path}: the pyarrow CSV reader cannot read it; use engine 'c'")
     if raw is None:
@@ -130,61 +130,90 @@ def sniff_decimal_comma(head: str, sep: str) -> bool:
     return any(DECIMAL_COMMA.search(line.replace(sep, ";")) for line in lines)
 
 
-def header_names(head: str, sep: str) -> list[str]:
-    """Column names as written in the header line (quotes removed, spaces kept)."""
-    header = head.split("\n", 1)[0].rstrip("\r")
-    return next(csv.reader([header], delimiter=sep), [])
+def read_csv_arrow(path: Path, sep: str, decimal_comma: bool) -> pd.DataFrame | None:
+    """Read with pyarrow; ``None`` when pyarrow cannot (the C engine then reads the file or
+    raises the usual one-line error).
 
-
-def read_csv_arrow(
-    path: Path, sep: str, decimal_comma: bool, names: list[str]
-) -> pd.DataFrame | None:
-    """Read with pyarrow: every column as text, then all-number columns cast to float64.
-
-    Reading as text first keeps pyarrow from guessing timestamps (it would silently convert mixed
-    time zones to UTC); the casts are vectorised. Returns ``None`` when pyarrow cannot read the file
-    (the C engine then reads it or raises the usual error).
+    Columns that look numeric in the first block are parsed as float64 by pyarrow's threads; every
+    other column is read as text, never as pyarrow's own timestamps (those would silently convert
+    mixed time zones to UTC), and then cast to numbers where every value is one.
     """
     try:
         import pyarrow as pa
         import pyarrow.csv as pacsv
     except ImportError:  # pragma: no cover - pyarrow is a dependency
         return None
-    if not names or len(set(names)) != len(names):
-        return None  # duplicate names: leave pandas' renaming (x, x.1) to the C engine
+    parse = pacsv.ParseOptions(delimiter=sep)
+    decimal = "," if decimal_comma else "."
     try:
+        with open_binary(path) as f:
+            first = pacsv.open_csv(
+                f,
+                read_options=pacsv.ReadOptions(block_size=1 << 16),
+                parse_options=parse,
+                convert_options=pacsv.ConvertOptions(decimal_point=decimal),
+            ).schema
+        if len(set(first.names)) != len(first.names):
+            return None  # duplicate names: leave pandas' renaming (x, x.1) to the C engine
+        numeric = {
+            n: pa.float64() if pa.types.is_integer(t) or pa.types.is_floating(t) else pa.string()
+            for n, t in zip(first.names, first.types, strict=True)
+        }
         with open_binary(path) as f:
             table = pacsv.read_csv(
                 f,
-                parse_options=pacsv.ParseOptions(delimiter=sep),
+                parse_options=parse,
                 convert_options=pacsv.ConvertOptions(
-                    column_types={n: pa.string() for n in names}, strings_can_be_null=True
+                    column_types=numeric, strings_can_be_null=True, decimal_point=decimal
                 ),
             )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError, OSError):
         return None
-    if any(not pa.types.is_string(t) for t in table.schema.types):
-        return None
-    columns = {n: arrow_column(table[n], decimal_comma) for n in table.column_names}
+    columns = {
+        n: table[n].to_numpy() if numeric[n] == pa.float64() else text_column(table[n], decimal)
+        for n in table.column_names
+    }
     return pd.DataFrame(columns)
 
 
-def arrow_column(column, decimal_comma: bool):
-    """A text column as float64 when every value is a number (or empty), as bool when every value
-    is true/false (as pandas reads them), else as strings."""
+def text_column(column, decimal: str):
+    """A pyarrow text column as float64 when every value is a number (or empty; spaces around
+    them allowed), as bool when every value is true/false (as pandas reads them), else as
+    strings."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pc.utf8_trim_whitespace(column)
-    numbers = pc.replace_substring(text, ",", ".") if decimal_comma else text
+    present = column.drop_null()
+    if len(present) == 0:  # every cell empty: a numeric column without values, as pandas reads it
+        return np.full(len(column), np.nan)
+    first = present[0].as_py()
     try:
-        return pc.cast(numbers, pa.float64()).to_numpy()
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    lower = pc.utf8_lower(text)
-    if pc.all(pc.is_in(lower, pa.array(["true", "false"]))).as_py() and column.null_count == 0:
-        return pc.equal(lower, "true").to_numpy()
+        float(first.strip().replace(decimal, "."))
+    except ValueError:
+        pass  # not a number: skip the casts
+    else:
+        numbers = pc.utf8_trim_whitespace(column)
+        if decimal != ".":
+            numbers = pc.replace_substring(numbers, decimal, ".")
+        try:
+            return pc.cast(numbers, pa.float64()).to_numpy()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    if column.null_count == 0 and is_true_false(column):
+        return pc.equal(pc.utf8_lower(pc.utf8_trim_whitespace(column)), "true").to_numpy()
     return column.to_pandas()
+
+
+def is_true_false(column) -> bool:
+    """True when every value of a text column is ``true`` or ``false`` (any case)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    first = str(column[0].as_py()).strip().lower() if len(column) else ""
+    if first not in ("true", "false"):
+        return False
+    lower = pc.utf8_lower(pc.utf8_trim_whitespace(column))
+    return bool(pc.all(pc.is_in(lower, pa.array(["true", "false"]))).as_py())
 
 
 def read_csv_c(path: Path, sep: str, decimal_comma: bool) -> pd.DataFrame:

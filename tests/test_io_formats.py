@@ -86,16 +86,29 @@ def read_or_error(path, engine):
     return raw, notes
 
 
-@pytest.mark.parametrize(
-    "case, content", [(c[0], c[1]) for c in FIT_CASES], ids=[c[0] for c in FIT_CASES]
-)
-def test_pyarrow_reader_matches_the_c_engine_on_the_bad_input_corpus(tmp_path, case, content):
+LATE = pd.date_range("2020-01-01", periods=6000, freq="h")
+MORE_CASES = [
+    ("spaces_bools_empty", "date, x ,ok,e\n2020-01-01, 1.5,True,\n2020-01-02,2,false,\n"),
+    ("quoted", 'date,x,y\n"2020-01-01","1,5",2\n"2020-01-02","2",3\n'),
+    ("decimal_comma", "date;x;y\n2020-01-01;1,5;2\n2020-01-02;-2,25;3\n"),
+    # past pyarrow's first 64 KiB block, where it guessed the column's type:
+    ("text_late", "date,x\n" + "".join(f"{d},{i}\n" for i, d in enumerate(LATE)) + "x,y\n"),
+    ("ragged", "date,y\n2020-01-01,1\n2020-01-02,2,3,4\n"),
+    ("duplicate_names", "date,x,x\n2020-01-01,1,2\n"),
+]
+CORPUS = [(c[0], c[1]) for c in FIT_CASES] + MORE_CASES
+
+
+@pytest.mark.parametrize("case, content", CORPUS, ids=[c[0] for c in CORPUS])
+def test_pyarrow_reader_matches_the_c_engine(tmp_path, case, content):
     path = tmp_path / "data.csv"
     path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
     auto, c = read_or_error(path, "auto"), read_or_error(path, "c")
     if isinstance(c, str):
         assert auto == c
         return
+    numeric = pd.api.types.is_numeric_dtype
+    assert [numeric(auto[0][k]) for k in auto[0]] == [numeric(c[0][k]) for k in c[0]]
     pd.testing.assert_frame_equal(auto[0], c[0], check_dtype=False)
     assert auto[1] == c[1]
 
