@@ -143,8 +143,7 @@ def fit_options(func):
         click.option(
             "--ensemble",
             type=int,
-            help="Members averaged into one model (seeds --seed, +1, …). "
-            f"[default: {d.ensemble}]",
+            help=f"Members averaged into one model (seeds --seed, +1, …). [default: {d.ensemble}]",
         ),
         click.option(
             "--highway/--no-highway",
@@ -211,7 +210,13 @@ def fit(
     """Train one model on CSV, score it against baselines on the test split, save the run."""
     from forecast.fit import fit as run_fit
     from forecast.fit import resume_options
-    from forecast.report import interval_line, metrics_table, verdict_line
+    from forecast.report import (
+        diagnostics_lines,
+        fit_verdict,
+        interval_line,
+        metrics_table,
+        significance_line,
+    )
     from forecast.runs import default_run_dir
 
     if resume is not None:
@@ -239,8 +244,11 @@ def fit(
         f"{m['epochs_run']} epochs in {m['train_seconds']:.1f}s"
     )
     click.echo(metrics_table(m))
-    click.echo(verdict_line(m))
+    click.echo(significance_line(m))
+    for line in diagnostics_lines(m):
+        click.echo(line)
     click.echo(interval_line(m))
+    click.echo(fit_verdict(m))  # last: the true winner among the model and the baselines
 
 
 @cli.command()
@@ -299,6 +307,7 @@ def compare(
     """Train several architectures (several seeds each) on identical windows of CSV and compare
     them with the baselines in one table, plus plots; or run the long-memory test."""
     from forecast.compare import parse_models, text_table
+    from forecast.report import compare_verdict, compare_warnings
     from forecast.runs import default_run_dir
 
     models = parse_models(model_list)
@@ -335,12 +344,9 @@ def compare(
     )
     click.echo(f"\ncomparison: {result.out} ({seeds} seed(s) per model; mean ± sd)")
     click.echo(text_table(result.rows))
-    best = next(r for r in result.rows if r["best"])
-    skill = best["skill_vs_persistence"]
-    click.echo(f"best: {best['model']} (RMSE {best['rmse']:.4g}, skill {skill:+.1%})")
-    losers = [r["model"] for r in result.rows if r["loses_to_persistence"]]
-    if losers:
-        click.echo(f"WARNING: {', '.join(losers)} do(es) NOT beat persistence")
+    for line in compare_warnings(result.rows):
+        click.echo(line)
+    click.echo(compare_verdict(result.rows))  # last: the true winner, models and baselines
 
 
 @cli.command()
