@@ -31,7 +31,9 @@ class FitOptions:
     Attributes:
         model: architecture name from the registry (``forecast models``).
         target: column to forecast; ``None`` means the last numeric column.
-        time_col: time column; ``None`` means auto-detect.
+        time_col: time column; ``None`` means auto-detect; ``"DATE+TIME"`` joins a date and a
+            time-of-day column; ``"none"``: no time column, rows are consecutive steps.
+        dayfirst: read ``03/04/2020`` as 3 April; ``None`` detects it where a day above 12 shows.
         features: ``"target"``, ``"all"`` or a comma-separated list of input columns.
         window: input length in rows.
         horizon: number of future rows forecast from each origin.
@@ -51,13 +53,14 @@ class FitOptions:
         calendar: ``"auto"`` adds sin/cos of the hour of day, day of week and day of year that the
             frequency resolves, for the input rows and the forecast times; ``"none"`` adds none.
         ensemble: members trained with seeds ``seed … seed + ensemble - 1`` and averaged.
-        highway: a linear path from the window to the head beside the recurrent one, started at
-            the ridge solution and trained jointly.
+        highway: a linear head on the window beside the recurrent one, set to the ridge solution
+            and frozen, so the recurrent path learns the linear model's residual.
     """
 
     model: str = "gru"
     target: str | None = None
     time_col: str | None = None
+    dayfirst: bool | None = None
     features: str = "all"
     window: int = 30
     horizon: int = 7
@@ -148,6 +151,8 @@ def validate(options: FitOptions) -> None:
         )
     if not isinstance(options.highway, bool):
         raise ForecastError(f"highway {options.highway!r} must be true or false")
+    if options.dayfirst not in (None, True, False):
+        raise ForecastError(f"dayfirst {options.dayfirst!r} must be true or false")
     if options.fill not in FILLS:
         raise ForecastError(f"--fill {options.fill!r} is not one of {', '.join(FILLS)}")
     if not options.learning_rate > 0:

@@ -12,6 +12,7 @@ import pandas as pd
 from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
+from forecast.diagnostics import diagnose
 from forecast.errors import ForecastError
 from forecast.intervals import interval_metrics
 from forecast.pipeline import (
@@ -26,6 +27,7 @@ from forecast.pipeline import (
     score_all,
     train_one,
 )
+from forecast.significance import versus_baselines
 
 
 @dataclass
@@ -150,7 +152,11 @@ def fit(
         baselines["linear"] = predict_part(model, prepared)
     else:
         log("training the linear baseline on the same windows ...")
-        linear_model, _ = train_one("linear", prepared, options, verbose=0)
+        linear_model, linear_result = train_one(
+            "linear", prepared, options.replace(model="linear"), verbose=0
+        )
+        penalty = linear_result.ridge_penalty
+        log(f"linear baseline: ridge penalty {penalty:.3g}, chosen on validation")
         baselines["linear"] = predict_part(linear_model, prepared)
 
     predicted, metrics = score_model(options, prepared, model, result, baselines)
@@ -203,6 +209,7 @@ def build_metrics(
     scored = score_all(prepared, predicted, baselines)
     p = prepared.prep
     linear_rmse = scored["baselines"]["linear"]["rmse"]
+    actual = prepared.actual("test")
     return {
         "model": options.model,
         "target": p.target,
@@ -226,8 +233,14 @@ def build_metrics(
         "n_train_windows": len(prepared.starts["train"]),
         "n_val_windows": len(prepared.starts["val"]),
         "norm": p.norm,
+        "ensemble": options.ensemble,
+        "layers": options.layers,
+        "calendar": p.calendar,
+        "highway": options.highway,
         "test_start": str(prepared.series.frame.index[prepared.split.val_end]),
         "test_end": str(prepared.series.frame.index[-1]),
+        "significance": versus_baselines(actual, predicted, baselines),
+        "diagnostics": diagnose(actual, predicted, baselines["persistence"][:, 0]),
     }
 
 

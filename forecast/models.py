@@ -102,8 +102,8 @@ def build_model(
         calendar_periods: rows per cycle of each calendar feature (``forecast.calendar``): the
             input has ``2 * len(calendar_periods)`` more columns, and the head also sees the
             calendar features of the forecast times.
-        highway: add a linear path from the whole window to the head beside the recurrent one
-            (LSTNet's autoregressive component), trained jointly.
+        highway: add a linear head on the whole window beside the recurrent one (LSTNet's
+            autoregressive component); ``forecast.pipeline`` sets it to the ridge solution.
 
     Returns:
         A ``keras.Model`` mapping ``(batch, window, n_features + 2 * len(calendar_periods))`` to
@@ -119,18 +119,31 @@ def build_model(
     if norm == "window":
         x = SubtractLast(n_features if n_calendar else None, name="relative_to_last")(inputs)
     head_inputs = [REGISTRY[name].core(x, units, layers)]
-    if highway and REGISTRY[name].recurrent:
-        head_inputs.append(keras.layers.Flatten(name="highway")(x))
+    future = []
     if n_calendar:
-        future = FutureCalendar(n_features, list(calendar_periods), horizon, name="future_calendar")
-        head_inputs.append(future(inputs))
-    h = head_inputs[0]
-    if len(head_inputs) > 1:
-        h = keras.layers.Concatenate(name="head_inputs")(head_inputs)
-    out = keras.layers.Dense(horizon, dtype="float32", name="forecast")(h)
+        calendar = FutureCalendar(
+            n_features, list(calendar_periods), horizon, name="future_calendar"
+        )
+        future = [calendar(inputs)]
+    out = keras.layers.Dense(horizon, dtype="float32", name="forecast")(join(head_inputs + future))
+    if highway and REGISTRY[name].recurrent:
+        # the linear model's head on the same inputs, beside the recurrent one (LSTNet's
+        # autoregressive component); forecast.pipeline starts it at the ridge solution
+        flat = keras.layers.Flatten(name="highway_window")(x)
+        linear = keras.layers.Dense(horizon, dtype="float32", name="highway")(join([flat] + future))
+        out = keras.layers.Add(name="recurrent_plus_highway")([out, linear])
     if norm == "window":
         out = AddLastTarget(target_index % n_features, name="add_last_target")([out, inputs])
     return keras.Model(inputs, out, name=name)
+
+
+def join(tensors: list):
+    """One tensor, concatenating on the last axis when there are several."""
+    import keras
+
+    if len(tensors) == 1:
+        return tensors[0]
+    return keras.layers.Concatenate()(tensors)
 
 
 def average_models(members: list, name: str):

@@ -248,16 +248,15 @@ def train_member(name: str, prepared: Prepared, options: FitOptions, verbose: in
 
 
 def start_highway_at_ridge(model, prepared: Prepared, options: FitOptions) -> None:
-    """Set the head rows of the highway (and calendar) inputs to the linear baseline's ridge
-    solution and the recurrent rows to zero: the model starts as the linear baseline."""
+    """Set the highway head to the linear baseline's ridge solution, frozen, and the recurrent head
+    to zero: the model starts as the linear baseline and the recurrent path learns what it misses.
+    (Training the highway jointly from there was worse on validation: bench/defaults_choice.py.)"""
     linear, _ = train_linear(prepared, options)
-    w_lin, b_lin = linear.get_layer("forecast").get_weights()
+    highway = model.get_layer("highway")
+    highway.set_weights(linear.get_layer("forecast").get_weights())
+    highway.trainable = False
     head = model.get_layer("forecast")
-    kernel, _ = head.get_weights()
-    kernel[:] = 0.0
-    # head inputs: [recurrent, highway, calendar]; the linear model's: [flat window, calendar]
-    kernel[-len(w_lin) :] = w_lin
-    head.set_weights([kernel, b_lin])
+    head.set_weights([np.zeros_like(w) for w in head.get_weights()])
 
 
 def file_sha256(path: Path) -> str:
@@ -316,4 +315,4 @@ def predictions_frame(
 
 
 def load_series_for(csv: Path, options: FitOptions) -> Series:
-    return read_series(Path(csv), options.time_col, options.fill)
+    return read_series(Path(csv), options.time_col, options.fill, options.dayfirst)

@@ -125,3 +125,26 @@ def test_highway_starts_at_the_ridge_solution(prepared_sine):
     np.testing.assert_allclose(
         predict_part(model, prepared), predict_part(linear, prepared), rtol=1e-4, atol=1e-4
     )
+
+
+def test_highway_stays_at_the_ridge_solution_while_the_recurrent_path_trains(
+    prepared_sine, tmp_path
+):
+    from forecast.pipeline import train_linear
+
+    prepared, options = prepared_sine
+    opts = options.replace(model="gru", highway=True, epochs=2)
+    model, _ = train_one("gru", prepared, opts, verbose=0)
+    linear, _ = train_linear(prepared, opts)
+    for got, want in zip(
+        model.get_layer("highway").get_weights(),
+        linear.get_layer("forecast").get_weights(),
+        strict=True,
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert np.abs(model.get_layer("forecast").get_weights()[0]).max() > 0  # it learned
+    model.save(tmp_path / "h.keras")
+    loaded = load_keras_model(tmp_path / "h.keras")
+    np.testing.assert_allclose(
+        predict_part(loaded, prepared), predict_part(model, prepared), atol=1e-5
+    )
