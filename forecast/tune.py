@@ -166,10 +166,15 @@ def toml_value(value) -> str:
 
 
 def toml_text(options: FitOptions, header: str) -> str:
-    """``options`` as a ``forecast fit --config`` file; ``None`` values are left out (TOML has no
-    null; leaving a key out means the same default)."""
+    """``options`` as a ``forecast fit --config`` file, one ``key = value`` per option. TOML has no
+    null: an option that is ``None`` (detected from the data) is a comment, and leaving it out of
+    the file means the same."""
     lines = [f"# {line}" for line in header.splitlines()]
-    lines += [f"{k} = {toml_value(v)}" for k, v in options.to_dict().items() if v is not None]
+    for key, value in options.to_dict().items():
+        if value is None:
+            lines.append(f"# {key}: not set (detected from the data)")
+        else:
+            lines.append(f"{key} = {toml_value(value)}")
     return "\n".join(lines) + "\n"
 
 
