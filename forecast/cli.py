@@ -280,7 +280,7 @@ def fit(
     help="--task memory: sequence lengths L. [default: 10,50,100,200; 5,10 with --quick]",
 )
 @click.option(
-    "--max-steps", type=int, help="--task memory: training-step budget per cell. [default: 3000]"
+    "--max-steps", type=int, help="--task memory: training-step budget per cell. [default: 4000]"
 )
 @click.option("--quick", is_flag=True, help="--task memory: tiny CI budget (well under 2 min).")
 @fit_options

@@ -156,3 +156,14 @@ def test_compare_task_memory_refuses_bad_lengths(tmp_path):
 def test_compare_without_csv_says_how(tmp_path):
     result = CliRunner().invoke(cli, ["compare", "--out", str(tmp_path / "c")])
     assert result.exit_code == 2 and "compare needs a CSV (or --task memory)" in result.stderr
+
+
+def test_a_reused_trainer_gives_exactly_what_a_fresh_one_gives():
+    settings = mem.MemorySettings(
+        units=4, batch=16, max_steps=20, eval_every=10, n_val=64, n_test=64
+    )
+    trainer = mem.AddingTrainer("lstm", 5, settings)
+    mem.train_adding("lstm", 5, 1, settings, trainer)
+    _, reused, _ = mem.train_adding("lstm", 5, 2, settings, trainer)
+    _, fresh, _ = mem.train_adding("lstm", 5, 2, settings)
+    assert reused["mse"] == fresh["mse"] and reused["val_mse"] == fresh["val_mse"]
