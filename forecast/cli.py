@@ -313,7 +313,8 @@ def compare(
     models = parse_models(model_list)
     log = lambda m: click.echo(m, err=True)  # noqa: E731
     if task == "memory":
-        from forecast.memory import memory_settings, memory_table, parse_lengths, run_memory
+        from forecast.memory import memory_settings, parse_lengths, run_memory
+        from forecast.memory_report import memory_table
 
         settings = memory_settings(quick, flags["units"], flags["batch_size"], max_steps)
         out = out or default_run_dir("memory")

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from forecast import runs
-from forecast.adding import BASELINE_MSE, adding_batch, baseline_mse
+from forecast.adding import adding_batch, baseline_mse
 from forecast.errors import ForecastError
 
 SOLVED_MSE = 0.01
@@ -258,6 +258,7 @@ def run_memory(
         A ``MemoryResult``; its ``gradients`` attribute holds the gradient-norm record.
     """
     from forecast.gradients import gradient_record, save_gradient_plot
+    from forecast.memory_report import memory_json, save_memory_plot
 
     if seeds < 1:
         raise ForecastError(f"--seeds {seeds} must be at least 1; e.g. --seeds 3")
@@ -280,100 +281,6 @@ def run_memory(
             runs.write_json(tmp / "gradients.json", result.gradients)
             save_gradient_plot(tmp / "gradients.png", result.gradients)
     return result
-
-
-def memory_json(result: MemoryResult) -> dict:
-    """The memory.json document: task, settings, per-cell summary and one row per cell."""
-    return {
-        "task": "adding problem: sum of the two marked values of a length-L sequence",
-        "baseline": "predict 1.0 (no memory); expected MSE 1/6",
-        "expected_baseline_mse": BASELINE_MSE,
-        "solved_threshold_mse": result.settings.threshold,
-        "settings": asdict(result.settings),
-        "seeds": result.seeds,
-        "timing": result.timing,
-        "summary": summarise(result.rows),
-        "rows": result.rows,
-        "histories": result.histories,
-    }
-
-
-def summarise(rows: list[dict]) -> list[dict]:
-    """Per (model, length): seeds solved, median steps-to-solve (solved seeds), median MSE."""
-    cells: dict[tuple[str, int], list[dict]] = {}
-    for r in rows:
-        cells.setdefault((r["model"], r["length"]), []).append(r)
-    summary = []
-    for (name, length), rs in cells.items():
-        solved = [r for r in rs if r["solved"]]
-        summary.append(
-            {
-                "model": name,
-                "length": length,
-                "seeds": len(rs),
-                "solved": len(solved),
-                "median_steps_to_solve": float(np.median([r["steps"] for r in solved]))
-                if solved
-                else None,
-                "median_mse": float(np.median([r["mse"] for r in rs])),
-                "median_seconds": float(np.median([r["seconds"] for r in rs])),
-            }
-        )
-    return summary
-
-
-def memory_table(result: MemoryResult) -> str:
-    """One line per model × length: solved seeds, median steps-to-solve and median test MSE."""
-    lines = [f"{'model':8}{'L':>5}{'solved':>9}{'steps':>8}{'mse':>9}{'s/seed':>8}"]
-    for c in summarise(result.rows):
-        steps = "-" if c["median_steps_to_solve"] is None else f"{c['median_steps_to_solve']:.0f}"
-        lines.append(
-            f"{c['model']:8}{c['length']:>5}{c['solved']:>5}/{c['seeds']:<3}{steps:>8}"
-            f"{c['median_mse']:>9.4f}{c['median_seconds']:>8.0f}"
-        )
-    lines.append(
-        f"(test MSE, median over seeds; solved = MSE < {result.settings.threshold}; "
-        f"steps = median steps-to-solve; baseline 'predict 1.0' = {BASELINE_MSE:.3f})"
-    )
-    return "\n".join(lines)
-
-
-def plot_memory(ax, result: MemoryResult):
-    """Test MSE against sequence length, one line per model (median, seeds as dots)."""
-    for k, name in enumerate(result.models):
-        rows = [r for r in result.rows if r["model"] == name]
-        medians = [np.median([r["mse"] for r in rows if r["length"] == n]) for n in result.lengths]
-        (line,) = ax.plot(result.lengths, medians, marker="o", label=name)
-        jitter = 1 + 0.03 * (k - len(result.models) / 2)
-        ax.scatter(
-            [r["length"] * jitter for r in rows],
-            [r["mse"] for r in rows],
-            s=10,
-            color=line.get_color(),
-            alpha=0.5,
-        )
-    ax.axhline(BASELINE_MSE, color="grey", ls=":", label="baseline: predict 1.0 (1/6)")
-    ax.axhline(
-        result.settings.threshold,
-        color="tab:green",
-        ls="--",
-        label=f"solved: MSE < {result.settings.threshold}",
-    )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xticks(result.lengths, [str(n) for n in result.lengths])
-    ax.set_xlabel("sequence length L")
-    ax.set_ylabel("test MSE")
-    ax.legend(fontsize="small")
-    return ax
-
-
-def save_memory_plot(path: Path, result: MemoryResult) -> None:
-    from forecast.plots import plt, save
-
-    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-    plot_memory(ax, result).set_title("adding problem: test MSE by sequence length")
-    save(fig, path)
 
 
 def memory_settings(
