@@ -12,7 +12,15 @@ from pathlib import Path
 
 import click
 
-from forecast.config import CALENDARS, FILLS, NORMS, FitOptions, load_toml
+from forecast.config import (
+    CALENDARS,
+    FILLS,
+    NORMS,
+    TUNE_BUDGET_MINUTES,
+    TUNE_TRIALS,
+    FitOptions,
+    load_toml,
+)
 from forecast.errors import ForecastError
 from forecast.models import REGISTRY
 
@@ -348,6 +356,84 @@ def compare(
     for line in compare_warnings(result.rows):
         click.echo(line)
     click.echo(compare_verdict(result.rows))  # last: the true winner, models and baselines
+
+
+@cli.command()
+@click.argument("csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--model",
+    type=click.Choice(list(REGISTRY)),
+    default=None,
+    help=f"Architecture to tune (see `forecast models`). [default: {DEFAULTS.model}]",
+)
+@click.option(
+    "--trials",
+    type=int,
+    default=TUNE_TRIALS,
+    show_default=True,
+    help="Maximum trials; trial 1 runs the given options unchanged.",
+)
+@click.option(
+    "--budget-minutes",
+    type=float,
+    default=TUNE_BUDGET_MINUTES,
+    show_default=True,
+    help="Wall-clock budget: no trial starts that would likely end after it.",
+)
+@fit_options
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Output directory. [default: runs/<timestamp>-tune-<model>]",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
+@click.pass_context
+def tune(
+    ctx: click.Context,
+    csv: Path,
+    trials: int,
+    budget_minutes: float,
+    out: Path | None,
+    overwrite: bool,
+    quiet: bool,
+    config_file: Path | None,
+    **flags,
+) -> None:
+    """Search window, units, layers, learning rate, batch size, norm and calendar for one model
+    on the validation split of CSV (Bayesian optimisation; the test split is never read). Writes
+    trials.csv, best.toml (for `fit --config`) and tuning.png."""
+    from forecast.runs import default_run_dir
+    from forecast.tune import tune as run_tune
+
+    options = resolve_options(config_file, **flags)
+    out = out or default_run_dir(f"tune-{options.model}")
+    report = run_tune(
+        csv,
+        options,
+        out,
+        trials,
+        budget_minutes,
+        overwrite,
+        log=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)),
+    )
+    best = report.best
+    changed = [k for k in report.searched if getattr(best, k) != getattr(options, k)]
+    click.echo(f"\ntuning: {report.out} ({len(report.rows)} trial(s) in {report.seconds:.0f}s)")
+    click.echo(
+        "best: "
+        + ", ".join(f"{k}={getattr(best, k)}" for k in report.searched)
+        + (f"  (changed: {', '.join(changed)})" if changed else "  (the starting options)")
+    )
+    click.echo(
+        f"val RMSE: best {report.best_rmse:.4g}, given options (trial 1) "
+        f"{report.start_rmse:.4g}, linear baseline {report.linear_rmse:.4g}"
+    )
+    click.echo(f"reproduce: forecast fit {csv} --config {report.out / 'best.toml'}")
+    if report.interrupted:
+        click.echo(
+            f"interrupted: kept the {len(report.rows)} finished trial(s) in {report.out}", err=True
+        )
+        ctx.exit(EXIT_INTERRUPTED)
 
 
 @cli.command()

@@ -18,6 +18,10 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 NORMS = ("window", "global")
 CALENDARS = ("auto", "none")
 FILLS = ("none", "ffill", "interpolate")
+# forecast tune: the searched options and the default budget (measured in README.md)
+TUNED = ("window", "units", "layers", "learning_rate", "batch_size", "norm", "calendar")
+TUNE_TRIALS = 10
+TUNE_BUDGET_MINUTES = 7.0
 
 
 @dataclass(frozen=True)
