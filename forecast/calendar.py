@@ -33,7 +33,7 @@ def resolvable(freq: str | None) -> list[str]:
     """The calendar features whose cycle spans at least ``MIN_ROWS_PER_CYCLE`` rows of ``freq``,
     in the order hour of day, day of week, day of year. ``None`` (no time column, or an unknown
     frequency) resolves none."""
-    if not freq:
+    if not freq or freq == "step":  # no time column (forecast.io.STEP_FREQ)
         return []
     return [name for name in CYCLE_DAYS if period_rows(name, freq) >= MIN_ROWS_PER_CYCLE]
 

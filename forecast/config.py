@@ -19,6 +19,10 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 NORMS = ("window", "global")
 CALENDARS = ("auto", "none")
 FILLS = ("none", "ffill", "interpolate")
+# forecast tune: the searched options and the default budget (measured in README.md)
+TUNED = ("window", "units", "layers", "learning_rate", "batch_size", "norm", "calendar")
+TUNE_TRIALS = 10
+TUNE_BUDGET_MINUTES = 7.0
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,9 @@ class FitOptions:
     Attributes:
         model: architecture name from the registry (``forecast models``).
         target: column to forecast; ``None`` means the last numeric column.
-        time_col: time column; ``None`` means auto-detect.
+        time_col: time column; ``None`` means auto-detect; ``"DATE+TIME"`` joins a date and a
+            time-of-day column; ``"none"``: no time column, rows are consecutive steps.
+        dayfirst: read ``03/04/2020`` as 3 April; ``None`` detects it where a day above 12 shows.
         features: ``"target"``, ``"all"`` or a comma-separated list of input columns.
         window: input length in rows.
         horizon: number of future rows forecast from each origin.
@@ -59,6 +65,7 @@ class FitOptions:
     model: str = "gru"
     target: str | None = None
     time_col: str | None = None
+    dayfirst: bool | None = None
     features: str = "all"
     window: int = 30
     horizon: int = 7
@@ -157,6 +164,8 @@ def validate(options: FitOptions) -> None:
         raise ForecastError(
             f"--distribute {options.distribute!r} is not one of {', '.join(STRATEGIES)}"
         )
+    if options.dayfirst not in (None, True, False):
+        raise ForecastError(f"dayfirst {options.dayfirst!r} must be true or false")
     if options.fill not in FILLS:
         raise ForecastError(f"--fill {options.fill!r} is not one of {', '.join(FILLS)}")
     if not options.learning_rate > 0:

@@ -12,9 +12,10 @@ import pandas as pd
 from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
+from forecast.diagnostics import diagnose
 from forecast.distribute import describe, is_chief
 from forecast.errors import ForecastError
-from forecast.intervals import interval_metrics
+from forecast.intervals import interval_metrics, origin_widths
 from forecast.pipeline import (
     Prepared,
     file_sha256,
@@ -27,6 +28,7 @@ from forecast.pipeline import (
     train_one,
 )
 from forecast.predictions import write_predictions
+from forecast.significance import versus_baselines
 
 
 @dataclass
@@ -180,7 +182,7 @@ def fit_run(
         log(f"linear baseline: ridge penalty {penalty:.3g}, chosen on validation")
         baselines["linear"] = predict_part(linear_model, prepared)
 
-    predicted, metrics = score_model(options, prepared, model, result, baselines)
+    predicted, metrics, widths = score_with_bands(options, prepared, model, result, baselines)
     if not chief:
         log(f"this worker is not the chief: the chief writes {out}")
         return FitReport(out, metrics, series.notes)
@@ -197,6 +199,7 @@ def fit_run(
                 predicted,
                 baselines,
                 metrics,
+                widths,
             )
     except ForecastError as e:
         if not (partial / "state.json").is_file():
@@ -213,17 +216,20 @@ def score_model(options: FitOptions, prepared: Prepared, model, result, baseline
     """Test forecasts ``(n_windows, horizon)`` of a trained model and its metrics.json: scores
     against ``baselines``, training facts, and conformal intervals calibrated on the validation
     windows only (the test split only reports their coverage)."""
+    predicted, metrics, _ = score_with_bands(options, prepared, model, result, baselines)
+    return predicted, metrics
+
+
+def score_with_bands(options: FitOptions, prepared: Prepared, model, result, baselines) -> tuple:
+    """``score_model`` plus the interval half-widths of every test origin
+    (``forecast.intervals.origin_widths``), for predictions.csv and the plots."""
     predicted = predict_part(model, prepared)
     metrics = build_metrics(options, prepared, predicted, baselines, model, result)
-    metrics.update(
-        interval_metrics(
-            prepared.actual("val"),
-            predict_part(model, prepared, "val"),
-            prepared.actual("test"),
-            predicted,
-        )
-    )
-    return predicted, metrics
+    args = (prepared.actual("val"), predict_part(model, prepared, "val"))
+    args += (prepared.actual("test"), predicted)
+    widths = origin_widths(*args)
+    metrics.update(interval_metrics(*args, widths=widths))
+    return predicted, metrics, {k: w[:-1] for k, w in widths.items()}
 
 
 def build_metrics(
@@ -233,6 +239,7 @@ def build_metrics(
     scored = score_all(prepared, predicted, baselines)
     p = prepared.prep
     linear_rmse = scored["baselines"]["linear"]["rmse"]
+    actual = prepared.actual("test")
     return {
         "model": options.model,
         "target": p.target,
@@ -262,6 +269,8 @@ def build_metrics(
         "highway": options.highway,
         "test_start": str(prepared.series.frame.index[prepared.split.val_end]),
         "test_end": str(prepared.series.frame.index[-1]),
+        "significance": versus_baselines(actual, predicted, baselines),
+        "diagnostics": diagnose(actual, predicted, baselines["persistence"][:, 0]),
     }
 
 
@@ -276,8 +285,11 @@ def write_run(
     predicted,
     baselines,
     metrics,
+    widths: dict | None = None,
 ) -> None:
-    """Every file of the run directory, into the staging directory ``tmp``."""
+    """Every file of the run directory, into the staging directory ``tmp``; ``widths``: the
+    interval half-widths of each test origin ``{"80": (n_windows, horizon), ...}`` (default: the
+    saved ``intervals`` for every origin)."""
     from forecast.plots import save_run_plots
 
     model.save(tmp / runs.MODEL_FILE)
@@ -299,7 +311,8 @@ def write_run(
     history.insert(0, "epoch", range(1, len(history) + 1))
     history["train_epoch_seconds"] = result.epoch_seconds[: len(history)]
     history.to_csv(tmp / "history.csv", index=False)
-    write_predictions(tmp, prepared, predicted, baselines, metrics.get("intervals"))
+    widths = widths if widths is not None else metrics.get("intervals")
+    write_predictions(tmp, prepared, predicted, baselines, widths)
     save_run_plots(
         tmp,
         options.model,
@@ -314,4 +327,5 @@ def write_run(
         metrics,
         result.history,
         result.best_epoch,
+        widths,
     )

@@ -11,7 +11,7 @@ from forecast import runs
 from forecast.config import FILLS
 from forecast.errors import ForecastError
 from forecast.intervals import interval_columns
-from forecast.io import Series, read_series
+from forecast.io import STEP_FREQ, Series, read_series
 from forecast.preprocess import Preprocessing
 
 
@@ -37,7 +37,8 @@ def read_like_run(csv: Path, prep: Preprocessing, config: dict) -> Series:
             f"config.json has fill {fill!r:.40}, not one of {', '.join(FILLS)}; "
             "re-run `forecast fit`"
         )
-    series = read_series(csv, prep.time_col if prep.time_col else None, fill)
+    dayfirst = config.get("dayfirst") if config.get("dayfirst") in (True, False) else None
+    series = read_series(csv, prep.time_col if prep.time_col else None, fill, dayfirst)
     missing = [c for c in prep.columns if c not in series.frame.columns]
     if missing:
         raise ForecastError(
@@ -72,7 +73,10 @@ def run_csv(run_dir: Path, csv: Path | None, config: dict, log=print) -> Path:
 
 
 def future_times(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:
-    """The ``horizon`` timestamps after ``last`` at frequency ``freq``."""
+    """The ``horizon`` timestamps after ``last`` at frequency ``freq`` (step numbers when the
+    CSV has no time column)."""
+    if freq == STEP_FREQ:
+        return pd.RangeIndex(int(last) + 1, int(last) + 1 + horizon, name="step")
     return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
 
 

@@ -1,4 +1,6 @@
-"""Read a CSV into a validated frame: sorted DatetimeIndex, float32 numeric columns.
+"""Read a time series into a validated frame: sorted DatetimeIndex, float32 numeric columns.
+
+File formats are ``forecast.formats``; finding and parsing the time column is ``forecast.times``.
 
 Every problem is a ``ForecastError`` naming the column, the row (as the line number in the file) and
 the fix. Repairs that are safe (sorting rows, dropping text columns, a sniffed delimiter) are made
@@ -14,6 +16,16 @@ import numpy as np
 import pandas as pd
 
 from forecast.errors import ForecastError
+from forecast.formats import read_raw
+from forecast.times import (
+    NO_TIME,
+    find_time_column,
+    is_no_time,
+    line_of,
+    parse_times,
+    time_columns,
+    time_values,
+)
 
 # Rows are treated as consecutive steps, so the step between rows must be (nearly) regular.
 MAX_IRREGULAR = 0.2  # refuse when more than this share of steps differ from the usual step
@@ -21,8 +33,7 @@ MAX_GAP_STEPS = 10  # refuse a single gap longer than this many usual steps (unl
 # Squares of scaled values must fit in float32 (the loss squares them): |x| < sqrt(3.4e38).
 MAX_ABS = float(np.sqrt(np.finfo("float32").max))
 
-TIME_NAMES = ("date", "datetime", "time", "timestamp", "ds", "day", "period")
-DELIMITERS = ",;\t|"
+STEP_FREQ = "step"  # the frequency of rows without a time column (--time-col none)
 
 
 @dataclass
@@ -42,26 +53,33 @@ class Series:
     notes: list[str] = field(default_factory=list)
 
 
-def line_of(position: int) -> int:
-    """File line number of the data row at ``position`` (header is line 1)."""
-    return int(position) + 2
-
-
-def read_series(path: Path, time_col: str | None = None, fill: str = "none") -> Series:
-    """Read, validate and index a CSV time series.
+def read_series(
+    path: Path,
+    time_col: str | None = None,
+    fill: str = "none",
+    dayfirst: bool | None = None,
+) -> Series:
+    """Read, validate and index a time series from a CSV (plain or compressed) or parquet file.
 
     Args:
-        path: CSV file with a header row.
-        time_col: the time column's name; ``None`` auto-detects it.
+        path: the file; see ``forecast.formats.read_raw`` for the formats.
+        time_col: the time column's name (``"DATE+TIME"`` joins two columns); ``None``
+            auto-detects it; ``"none"`` means rows are consecutive steps (``STEP_FREQ``).
         fill: ``"none"`` refuses missing values, ``"ffill"`` / ``"interpolate"`` repair them.
+        dayfirst: read ``03/04/2020`` as 3 April; ``None`` detects it where the data shows it.
 
     Returns:
         The validated ``Series``.
     """
     raw, notes = read_raw(Path(path))
+    if is_no_time(time_col, raw.columns):
+        return step_series(raw, fill, notes)
     time_col = find_time_column(raw, time_col)
-    index = parse_times(raw[time_col], time_col)
-    frame = numeric_columns(raw.drop(columns=[time_col]), notes)
+    if "+" in time_col:
+        notes.append(f"joined date and time-of-day columns into one time column {time_col!r}")
+    index, time_notes = parse_times(time_values(raw, time_col), time_col, dayfirst)
+    notes += time_notes
+    frame = numeric_columns(raw.drop(columns=time_columns(time_col)), notes)
     frame.index = pd.DatetimeIndex(index, name=time_col)
     frame, sort_notes = sort_and_check_times(frame, time_col)
     notes += sort_notes
@@ -73,107 +91,17 @@ def read_series(path: Path, time_col: str | None = None, fill: str = "none") -> 
     return Series(frame.astype("float32"), time_col, freq, notes)
 
 
-def sniff_delimiter(path: Path) -> str:
-    """The delimiter among ``, ; TAB |`` that appears most often in the header line."""
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        header = f.readline()
-    counts = {d: header.count(d) for d in DELIMITERS}
-    best = max(counts, key=counts.get)
-    return best if counts[best] > 0 else ","
-
-
-def read_raw(path: Path) -> tuple[pd.DataFrame, list[str]]:
-    """Parse the CSV text into a frame of strings and numbers, with a readable error on failure."""
-    if not path.is_file():
-        raise ForecastError(f"{path}: no such file; check the path")
-    if path.stat().st_size == 0:
-        raise ForecastError(f"{path} is empty (0 bytes); pass a CSV with a header and data rows")
-    with open(path, "rb") as f:
-        head = f.read(4)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
-        raise ForecastError(f"{path} is UTF-16 or binary, not UTF-8 text; re-save it as UTF-8 CSV")
-    notes = []
-    sep = sniff_delimiter(path)
-    if sep != ",":
-        notes.append(f"read {path.name} with delimiter {sep!r}")
-    try:
-        raw = pd.read_csv(path, sep=sep, encoding="utf-8-sig", skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise ForecastError(f"{path} has no columns; pass a CSV with a header row") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        detail = str(e).strip().splitlines()[-1]
-        raise ForecastError(
-            f"{path} is not a readable CSV ({detail}); fix or re-export it"
-        ) from None
-    raw.columns = [str(c).strip() for c in raw.columns]
-    if len(raw) == 0:
-        raise ForecastError(f"{path} has a header but no data rows; add rows")
-    if len(raw.columns) < 2:
-        raise ForecastError(
-            f"{path} has only one column ({raw.columns[0][:40]!r}); it needs a time column and "
-            "at least one numeric column, separated by one of , ; TAB |; re-export it with commas"
-        )
-    return raw, notes
-
-
-def find_time_column(raw: pd.DataFrame, requested: str | None) -> str:
-    """Name of the time column: ``requested`` if given, else a date-like name or content."""
-    if requested is not None:
-        if requested not in raw.columns:
-            raise ForecastError(
-                f"--time-col {requested!r} is not a column; columns are: {', '.join(raw.columns)}"
-            )
-        return requested
-    for col in raw.columns:
-        if col.lower() in TIME_NAMES:
-            return col
-    for col in raw.columns:
-        if not pd.api.types.is_numeric_dtype(raw[col]) and looks_like_dates(raw[col]):
-            return col
-    raise ForecastError(
-        f"no time column found among {', '.join(raw.columns)}; name it with --time-col COL"
+def step_series(raw: pd.DataFrame, fill: str, notes: list[str]) -> Series:
+    """``--time-col none``: every numeric column, rows as consecutive steps ``0, 1, …``."""
+    frame = numeric_columns(raw, notes)
+    frame.index = pd.RangeIndex(len(frame), name="step")
+    check_finite(frame)
+    frame = repair_missing(frame, fill, notes)
+    notes.append(
+        "no time column (--time-col none): rows are consecutive steps of unknown frequency; "
+        "the seasonal-naive period is --season (default 1, the same as persistence)"
     )
-
-
-def looks_like_dates(values: pd.Series) -> bool:
-    """True when the first non-empty values all parse as dates."""
-    sample = values.dropna().astype(str).head(20)
-    if sample.empty:
-        return False
-    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-    return bool(parsed.notna().all())
-
-
-def parse_times(values: pd.Series, name: str) -> pd.DatetimeIndex:
-    """Parse the time column, refusing empty cells, unparseable dates and mixed time zones."""
-    text = values.astype("string").str.strip()
-    missing = np.flatnonzero(text.isna().to_numpy() | (text == "").fillna(True).to_numpy())
-    if len(missing):
-        raise ForecastError(
-            f"time column {name!r} is empty on line {line_of(missing[0])} "
-            f"({len(missing)} empty cell(s)); fill in or delete those rows"
-        )
-    try:
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-    except (ValueError, TypeError) as e:
-        if "zone" in str(e).lower() or "offset" in str(e).lower():
-            raise ForecastError(
-                f"time column {name!r} mixes time zones; convert every timestamp to one zone "
-                "(e.g. UTC) first"
-            ) from None
-        raise ForecastError(f"time column {name!r} cannot be parsed as dates ({e})") from None
-    if not isinstance(parsed.dtype, pd.DatetimeTZDtype | np.dtypes.DateTime64DType):
-        raise ForecastError(
-            f"time column {name!r} mixes time zones; convert every timestamp to one zone "
-            "(e.g. UTC) first"
-        )
-    bad = np.flatnonzero(parsed.isna().to_numpy())
-    if len(bad):
-        raise ForecastError(
-            f"time column {name!r} line {line_of(bad[0])}: cannot parse {text.iloc[bad[0]]!r} as "
-            f"a date ({len(bad)} such value(s)); fix them or name another column with --time-col"
-        )
-    return pd.DatetimeIndex(parsed)
+    return Series(frame.astype("float32"), NO_TIME, STEP_FREQ, notes)
 
 
 def numeric_columns(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
@@ -239,7 +167,8 @@ def repair_missing(frame: pd.DataFrame, fill: str, notes: list[str]) -> pd.DataF
     if fill == "ffill":
         frame = frame.ffill().bfill()
     else:
-        frame = frame.interpolate(method="time", limit_direction="both")
+        method = "time" if isinstance(frame.index, pd.DatetimeIndex) else "linear"
+        frame = frame.interpolate(method=method, limit_direction="both")
     notes.append(f"filled {int(n_missing.sum())} missing value(s) with --fill {fill}")
     return frame
 
@@ -362,6 +291,8 @@ def regular_frequency(index: pd.DatetimeIndex) -> str | None:
 
 def season_for(freq: str) -> int:
     """Seasonal period of a frequency: a day of hours, a week of days, a year of months."""
+    if freq == STEP_FREQ:
+        return 1  # no time column: unknown; --season gives it
     offset = pd.tseries.frequencies.to_offset(freq)
     name = offset.rule_code
     if name in ("B", "C"):

@@ -314,6 +314,10 @@ def predictions_frame(
     p = prepared.prep
     starts = prepared.starts["test"][origins]
     predicted = predicted[origins]
+    # per-origin widths (n_windows, horizon) follow the slice; per-step ones (horizon,) do not
+    widths = {
+        k: np.asarray(w)[origins] if np.ndim(w) == 2 else w for k, w in (widths or {}).items()
+    }
     index = prepared.series.frame.index
     steps = np.arange(1, p.horizon + 1)
     rows = (starts[:, None] + p.window - 1 + steps).ravel()
@@ -324,11 +328,11 @@ def predictions_frame(
             "origin": index[np.repeat(starts + p.window - 1, p.horizon)],
             "actual": target_windows(prepared.target, starts, p.window, p.horizon).ravel(),
             "predicted": predicted.ravel(),
-            **{k: v.ravel() for k, v in interval_columns(predicted, widths or {}).items()},
+            **{k: v.ravel() for k, v in interval_columns(predicted, widths).items()},
             **{name: b[origins].ravel() for name, b in baselines.items()},
         }
     )
 
 
 def load_series_for(csv: Path, options: FitOptions) -> Series:
-    return read_series(Path(csv), options.time_col, options.fill)
+    return read_series(Path(csv), options.time_col, options.fill, options.dayfirst)

@@ -17,11 +17,18 @@ BASELINE_STYLE = {"persistence": ":", "seasonal_naive": "-.", "linear": "--"}
 
 
 def date_axis(ax):
-    """Concise date ticks on the x axis."""
+    """Concise date ticks on the x axis (left alone when x is a step number, not a date)."""
+    if ax.xaxis.get_converter() is None:
+        return ax
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     return ax
+
+
+def time_label(t) -> str:
+    """A row's time for a title: its date, or its step number when there is no time column."""
+    return str(pd.Timestamp(t).date()) if isinstance(t, pd.Timestamp | np.datetime64) else str(t)
 
 
 def verdict(model: str, model_rmse: float, persistence_rmse: float) -> tuple[str, str]:
@@ -45,7 +52,8 @@ def shade_bands(ax, times, predicted, widths: dict[str, list[float]] | None, ste
 
     Args:
         times, predicted: ``(n,)`` x positions and centre line.
-        widths: ``{"80": [w per step], "95": [...]}``; nothing is drawn when ``None``.
+        widths: ``{"80": [w per step], "95": [...]}``, or per origin ``(n, horizon)`` arrays (with
+            ``step``: point ``i`` is origin ``i``); nothing is drawn when ``None``.
         step: 1-based horizon step whose width applies to every point; ``None`` means point ``i``
             is horizon step ``i + 1``.
     """
@@ -53,7 +61,10 @@ def shade_bands(ax, times, predicted, widths: dict[str, list[float]] | None, ste
         return ax
     for key in sorted(widths, key=float, reverse=True):
         w = np.asarray(widths[key], dtype="float64")
-        w = w[step - 1] if step is not None else w[: len(predicted)]
+        if w.ndim == 2:  # per origin: (n_windows, horizon), one row per point of a test period
+            w = w[:, step - 1]
+        else:
+            w = w[step - 1] if step is not None else w[: len(predicted)]
         alpha = 0.12 if float(key) > 90 else 0.25
         ax.fill_between(
             times,
@@ -126,6 +137,35 @@ def plot_per_horizon(ax, per_horizon: dict[str, list[float]], model: str):
     return ax
 
 
+def plot_lag(ax, lag_rmse: list[float], diagnostics: dict, model: str):
+    """RMSE of the one-step forecast against the actual series shifted by k steps: a minimum at
+    k = 0 means the forecast tracks the present, at k = 1 that it is a delayed copy."""
+    lags = np.arange(len(lag_rmse))
+    best = int(np.argmin(lag_rmse))
+    colours = ["tab:orange" if k == best else "tab:blue" for k in lags]
+    ax.bar(lags, lag_rmse, color=colours)
+    ax.set_ylim(0, 1.35 * max(lag_rmse))
+    ax.set_xticks(lags)
+    ax.set_xlabel("shift k of the actual series (k = 1: the last observed value)")
+    ax.set_ylabel(f"RMSE of {model} t+1 vs actual(t+1-k)")
+    da = diagnostics.get("directional_accuracy")
+    corr = diagnostics.get("corr_with_persistence")
+    ax.text(
+        0.98,
+        0.95,
+        f"best lag {best}\ndirection right "
+        + ("n/a" if da is None else f"{da:.0%}")
+        + "\nerror corr. with persistence "
+        + ("n/a" if corr is None else f"{corr:.2f}"),
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        fontsize=8,
+        bbox={"facecolor": "white", "edgecolor": "grey", "alpha": 0.9},
+    )
+    return ax
+
+
 def save_run_plots(
     out: Path,
     model: str,
@@ -140,15 +180,16 @@ def save_run_plots(
     metrics: dict,
     history: dict[str, list[float]],
     best_epoch: int,
+    widths: dict | None = None,
 ) -> None:
-    """Write forecast.png, loss.png and per_horizon.png into ``out``."""
+    """Write forecast.png, loss.png, per_horizon.png and (with diagnostics) lag.png into ``out``."""
     horizon = actual.shape[1]
     times = np.asarray(index)[starts[:, None] + window + np.arange(horizon)]
     title, colour = verdict(model, metrics["rmse"], metrics["baselines"]["persistence"]["rmse"])
 
     fig = plt.figure(figsize=(12, 7), layout="constrained")
     grid = fig.add_gridspec(2, 3, height_ratios=[3, 2])
-    widths = metrics.get("intervals")
+    widths = widths if widths is not None else metrics.get("intervals")
     shown = thin(len(starts))
     ax = plot_test_period(
         fig.add_subplot(grid[0, :]),
@@ -173,9 +214,9 @@ def save_run_plots(
             predicted[i],
             {n: b[i] for n, b in baselines.items()},
             model,
-            widths,
+            {k: np.asarray(w)[i] if np.ndim(w) == 2 else w for k, w in (widths or {}).items()},
         )
-        ax.set_title(f"origin {pd.Timestamp(index[rows[-1]]).date()}", fontsize=9)
+        ax.set_title(f"origin {time_label(index[rows[-1]])}", fontsize=9)
         if k == 0:
             ax.legend(fontsize=7)
     fig.suptitle(title, color=colour, fontsize=11)
@@ -190,6 +231,21 @@ def save_run_plots(
     per_h.update({n: b["per_horizon_rmse"] for n, b in metrics["baselines"].items()})
     plot_per_horizon(ax, per_h, model).set_title(title, color=colour, fontsize=9)
     save(fig, out / "per_horizon.png")
+
+    diag = metrics.get("diagnostics")
+    if diag:
+        from forecast.diagnostics import repeats_last_value
+
+        fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+        repeats = repeats_last_value(diag)
+        plot_lag(ax, diag["lag_rmse"], diag, model).set_title(
+            "the forecast mostly repeats the last value"
+            if repeats
+            else f"{model}: which shift of the actual series does the forecast follow?",
+            color="tab:red" if repeats else "black",
+            fontsize=9,
+        )
+        save(fig, out / "lag.png")
 
 
 MAX_POINTS = 4000  # per line of the test-period plot: more than its pixels across

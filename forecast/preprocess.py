@@ -201,6 +201,8 @@ def _numbers(v, n: int) -> bool:
 
 
 def _valid_freq(v) -> bool:
+    if v == "step":  # no time column (forecast.io.STEP_FREQ)
+        return True
     try:
         pd.tseries.frequencies.to_offset(v)
     except (ValueError, TypeError):
