@@ -288,7 +288,7 @@ def fit(
     help="--task memory: sequence lengths L. [default: 10,50,100,200; 5,10 with --quick]",
 )
 @click.option(
-    "--max-steps", type=int, help="--task memory: training-step budget per cell. [default: 3000]"
+    "--max-steps", type=int, help="--task memory: training-step budget per cell. [default: 4000]"
 )
 @click.option("--quick", is_flag=True, help="--task memory: tiny CI budget (well under 2 min).")
 @fit_options
@@ -321,7 +321,8 @@ def compare(
     models = parse_models(model_list)
     log = lambda m: click.echo(m, err=True)  # noqa: E731
     if task == "memory":
-        from forecast.memory import memory_settings, memory_table, parse_lengths, run_memory
+        from forecast.memory import memory_settings, parse_lengths, run_memory
+        from forecast.memory_report import memory_table
 
         settings = memory_settings(quick, flags["units"], flags["batch_size"], max_steps)
         out = out or default_run_dir("memory")

@@ -20,7 +20,7 @@ from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
 from forecast.errors import ForecastError
-from forecast.fit import score_model, write_run
+from forecast.fit import score_with_bands, write_run
 from forecast.models import REGISTRY
 from forecast.pipeline import load_series_for, naive_baselines, predict_part, prepare, train_one
 from forecast.significance import dm_test, origin_losses
@@ -108,7 +108,9 @@ def compare(
                 opts = options.replace(model=name, seed=options.seed + k * options.ensemble)
                 log(f"training {name} seed {opts.seed} ({k + 1}/{seeds}) ...")
                 model, result = train_one(name, prepared, opts, verbose)
-                predicted, metrics = score_model(opts, prepared, model, result, baselines)
+                predicted, metrics, widths = score_with_bands(
+                    opts, prepared, model, result, baselines
+                )
                 metrics["seed"] = opts.seed
                 metrics["seconds_per_epoch"] = float(np.mean(result.epoch_seconds))
                 metrics["latency_seconds_per_window"] = latency_per_window(model, prepared)
@@ -125,6 +127,7 @@ def compare(
                     predicted,
                     baselines,
                     metrics,
+                    widths,
                 )
                 r = results[name]
                 r.metrics.append(metrics)

@@ -14,7 +14,7 @@ from forecast import runs
 from forecast.config import FitOptions
 from forecast.diagnostics import diagnose
 from forecast.errors import ForecastError
-from forecast.intervals import interval_metrics
+from forecast.intervals import interval_metrics, origin_widths
 from forecast.pipeline import (
     Prepared,
     file_sha256,
@@ -159,7 +159,7 @@ def fit(
         log(f"linear baseline: ridge penalty {penalty:.3g}, chosen on validation")
         baselines["linear"] = predict_part(linear_model, prepared)
 
-    predicted, metrics = score_model(options, prepared, model, result, baselines)
+    predicted, metrics, widths = score_with_bands(options, prepared, model, result, baselines)
     try:
         with runs.staged_dir(out) as tmp:
             write_run(
@@ -173,6 +173,7 @@ def fit(
                 predicted,
                 baselines,
                 metrics,
+                widths,
             )
     except ForecastError as e:
         if not (partial / "state.json").is_file():
@@ -189,17 +190,20 @@ def score_model(options: FitOptions, prepared: Prepared, model, result, baseline
     """Test forecasts ``(n_windows, horizon)`` of a trained model and its metrics.json: scores
     against ``baselines``, training facts, and conformal intervals calibrated on the validation
     windows only (the test split only reports their coverage)."""
+    predicted, metrics, _ = score_with_bands(options, prepared, model, result, baselines)
+    return predicted, metrics
+
+
+def score_with_bands(options: FitOptions, prepared: Prepared, model, result, baselines) -> tuple:
+    """``score_model`` plus the interval half-widths of every test origin
+    (``forecast.intervals.origin_widths``), for predictions.csv and the plots."""
     predicted = predict_part(model, prepared)
     metrics = build_metrics(options, prepared, predicted, baselines, model, result)
-    metrics.update(
-        interval_metrics(
-            prepared.actual("val"),
-            predict_part(model, prepared, "val"),
-            prepared.actual("test"),
-            predicted,
-        )
-    )
-    return predicted, metrics
+    args = (prepared.actual("val"), predict_part(model, prepared, "val"))
+    args += (prepared.actual("test"), predicted)
+    widths = origin_widths(*args)
+    metrics.update(interval_metrics(*args, widths=widths))
+    return predicted, metrics, {k: w[:-1] for k, w in widths.items()}
 
 
 def build_metrics(
@@ -255,8 +259,11 @@ def write_run(
     predicted,
     baselines,
     metrics,
+    widths: dict | None = None,
 ) -> None:
-    """Every file of the run directory, into the staging directory ``tmp``."""
+    """Every file of the run directory, into the staging directory ``tmp``; ``widths``: the
+    interval half-widths of each test origin ``{"80": (n_windows, horizon), ...}`` (default: the
+    saved ``intervals`` for every origin)."""
     from forecast.plots import save_run_plots
 
     model.save(tmp / runs.MODEL_FILE)
@@ -278,7 +285,8 @@ def write_run(
     history.insert(0, "epoch", range(1, len(history) + 1))
     history["train_epoch_seconds"] = result.epoch_seconds[: len(history)]
     history.to_csv(tmp / "history.csv", index=False)
-    predictions_frame(prepared, predicted, baselines, metrics.get("intervals")).to_csv(
+    widths = widths if widths is not None else metrics.get("intervals")
+    predictions_frame(prepared, predicted, baselines, widths).to_csv(
         tmp / "predictions.csv", index=False, float_format="%.6g"
     )
     save_run_plots(
@@ -295,4 +303,5 @@ def write_run(
         metrics,
         result.history,
         result.best_epoch,
+        widths,
     )

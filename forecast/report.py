@@ -188,12 +188,18 @@ def compare_verdict(rows: list[dict], alpha: float = 0.05) -> str:
 
 
 def interval_line(metrics: dict) -> str:
-    """Conformal interval widths (step 1 … last step) and their empirical test coverage."""
+    """Conformal interval widths (step 1 … last step) for the next forecast past the data, and
+    their empirical test coverage."""
     parts = []
+    mean_width = metrics.get("interval_mean_width", {})
     for key, widths in metrics.get("intervals", {}).items():
         cov = metrics.get(f"coverage_{key}", float("nan"))
+        mean = f" (mean ±{fmt(mean_width[key], '.3g')})" if key in mean_width else ""
         parts.append(
             f"{key}%: ±{fmt(widths[0], '.3g')}…±{fmt(widths[-1], '.3g')}, "
-            f"test coverage {fmt(cov, '.1%')}"
+            f"test coverage {fmt(cov, '.1%')}{mean}"
         )
-    return "intervals (split conformal on validation) " + "; ".join(parts) if parts else ""
+    method = metrics.get("interval_method", "split conformal").split(" (")[0]
+    return (
+        f"intervals ({method}; widths for the next forecast) " + "; ".join(parts) if parts else ""
+    )
