@@ -21,7 +21,7 @@ CALENDARS = ("auto", "none")
 FILLS = ("none", "ffill", "interpolate")
 # forecast tune: the searched options and the default budget (measured in README.md)
 TUNED = ("window", "units", "layers", "learning_rate", "batch_size", "norm", "calendar")
-TUNE_TRIALS = 10
+TUNE_TRIALS = 15
 TUNE_BUDGET_MINUTES = 7.0
 
 

@@ -199,6 +199,7 @@ def plot_tuning(ax, val_rmse: list[float], linear_rmse: float, model: str):
     values = np.asarray(val_rmse, dtype=float)
     ax.plot(trials, values, "o", label=f"{model} trial")
     ax.step(trials, np.fmin.accumulate(values), where="post", label="best so far")
+    ax.annotate("given options", (1, values[0]), xytext=(6, -12), textcoords="offset points")
     if math.isfinite(linear_rmse):
         ax.axhline(linear_rmse, color="grey", ls="--", label="linear baseline")
     ax.set_xlabel("trial")
