@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from click.testing import CliRunner
 
+import forecast.plots
 import forecast.predictions
 from forecast.cli import cli
 from forecast.plots import thin
@@ -30,6 +31,7 @@ def test_a_large_test_set_writes_parquet_with_the_csv_columns_and_values(tmp_pat
     small = fit(tmp_path, "small")
     monkeypatch.setattr(forecast.predictions, "CSV_MAX_ROWS", 10)
     monkeypatch.setattr(forecast.predictions, "CHUNK_ORIGINS", 7)  # several row groups
+    monkeypatch.setattr(forecast.plots, "MAX_POINTS", 5)  # a thinned test-period plot
     large = fit(tmp_path, "large")
     assert not (large / "predictions.csv").exists()
     csv = pd.read_csv(small / "predictions.csv", parse_dates=["timestamp", "origin"])
