@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -26,13 +27,38 @@ TARGET_RSS_GIB = 1.5
 TARGET_DIR_MB = 100
 
 
+def current_rss_mib(pid: int) -> float:
+    """Resident memory of ``pid`` now (Linux ``/proc``), 0 when unavailable."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def run_measured(cmd: list[str], log: Path) -> tuple[int, float, float]:
-    """Run ``cmd`` with stdout and stderr to ``log``; return (status, wall s, peak RSS MiB)."""
+    """Run ``cmd``; copy its output to ``log``, each line prefixed with the elapsed seconds and
+    the process's RSS at that moment (which phase holds the memory); return (status, wall s,
+    peak RSS MiB from ``os.wait4``)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
     start = time.perf_counter()
-    with open(log, "w") as f:
-        p = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-        _, status, usage = os.wait4(p.pid, 0)
+    p = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT, text=True
+    )
+
+    def copy() -> None:
+        with open(log, "w") as f:
+            for line in p.stdout:
+                elapsed = time.perf_counter() - start
+                f.write(f"{elapsed:7.1f}s {current_rss_mib(p.pid):6.0f} MiB | {line}")
+                f.flush()
+
+    reader = threading.Thread(target=copy)
+    reader.start()
+    _, status, usage = os.wait4(p.pid, 0)
+    reader.join()
     return os.waitstatus_to_exitcode(status), time.perf_counter() - start, usage.ru_maxrss / 1024
 
 
@@ -95,7 +121,10 @@ def main() -> None:
         f"progress lines in the log: {len(progress)}"
         + (f", e.g. {progress[0]!r}" if progress else "")
     )
-    print(f"log: {log}")
+    print(f"log (elapsed, RSS at each line): {log}")
+    for line in log.read_text().splitlines():
+        if not any(k in line for k in ("windows/s", "Epoch", "/step", "I0000", "WARNING: All")):
+            print("   ", line[:110])
 
 
 if __name__ == "__main__":

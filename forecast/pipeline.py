@@ -6,6 +6,7 @@ only inside the functions that train or predict.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import platform
 import sys
@@ -57,7 +58,7 @@ class Prepared:
         self, part: str, batch_size: int, shuffle_seed: int | None = None, with_targets: bool = True
     ):
         return make_dataset(
-            self.values,
+            self.tensor,
             self.prep.target_index,
             self.starts[part],
             self.prep.window,
@@ -66,6 +67,14 @@ class Prepared:
             shuffle_seed,
             with_targets,
         )
+
+    @functools.cached_property
+    def tensor(self):
+        """``values`` as one TensorFlow constant that every dataset shares (one copy, not one
+        per dataset: 56 MB each at 1 M rows x 14 inputs)."""
+        import tensorflow as tf
+
+        return tf.constant(self.values, dtype=tf.float32)
 
     def actual(self, part: str) -> np.ndarray:
         """``(n_windows, horizon)`` true targets of ``part`` in original units."""

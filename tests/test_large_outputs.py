@@ -58,3 +58,24 @@ def test_thin_keeps_ends_and_bounds_the_points():
     assert len(picks) <= 4000
     assert picks[0] == 0 and picks[-1] == 149_999
     assert (np.diff(picks) > 0).all()
+
+
+def test_shuffled_batches_permute_every_epoch_reproducibly():
+    import keras
+
+    from forecast.windows import make_dataset
+
+    values = np.arange(60, dtype="float32")[:, None]
+
+    def epochs(seed):
+        keras.utils.set_random_seed(0)
+        ds = make_dataset(values, 0, np.arange(50), 5, 2, 8, shuffle_seed=seed)
+        return [np.concatenate([x[:, 0, 0].numpy() for x, _ in ds]) for _ in range(3)]
+
+    first = epochs(1)
+    for order in first:
+        assert sorted(order) == list(range(50))  # every origin once per epoch
+    assert not np.array_equal(first[0], first[1])  # a new order every epoch
+    assert not np.array_equal(first[0], np.arange(50))
+    np.testing.assert_array_equal(np.stack(first), np.stack(epochs(1)))  # reproducible
+    assert not np.array_equal(np.stack(first), np.stack(epochs(2)))
