@@ -97,9 +97,11 @@ def shuffled_batches(order, batch_size: int, seed: int):
     def permute(key):
         return tf.random.experimental.stateless_shuffle(order, seed=tf.stack([key, key // 2]))
 
+    n_batches = -(-int(order.shape[0]) // batch_size)
     return (
         tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
         .take(1)
         .map(permute)
         .flat_map(lambda perm: tf.data.Dataset.from_tensor_slices(perm).batch(batch_size))
+        .apply(tf.data.experimental.assert_cardinality(n_batches))  # Keras sizes epochs by it
     )

@@ -79,3 +79,11 @@ def test_shuffled_batches_permute_every_epoch_reproducibly():
     assert not np.array_equal(first[0], np.arange(50))
     np.testing.assert_array_equal(np.stack(first), np.stack(epochs(1)))  # reproducible
     assert not np.array_equal(np.stack(first), np.stack(epochs(2)))
+
+
+def test_shuffled_batches_have_a_known_length():
+    from forecast.windows import make_dataset
+
+    values = np.zeros((60, 1), dtype="float32")
+    ds = make_dataset(values, 0, np.arange(50), 5, 2, 8, shuffle_seed=1)
+    assert int(ds.cardinality()) == 7
