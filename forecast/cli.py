@@ -6,7 +6,6 @@ fast. Bad input ends with one line on stderr and exit status 2; ``--debug`` show
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import click
 from forecast.config import CALENDARS, FILLS, NORMS, FitOptions, load_toml
 from forecast.errors import ForecastError
 from forecast.models import REGISTRY
+from forecast.quiet import quiet_tensorflow_import
 
 DEFAULTS = FitOptions()
 EXIT_BAD_INPUT = 2
@@ -54,7 +54,7 @@ class ForecastGroup(click.Group):
 def cli(debug: bool) -> None:
     """Train recurrent forecasters (RNN, LSTM, GRU, LSTM→GRU) on a CSV time series and check
     them honestly against persistence, seasonal-naive and linear baselines."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF C++ chatter (cuInit on CPU machines)
+    quiet_tensorflow_import()  # no TensorFlow start-up chatter; TensorFlow is not imported here
 
 
 def fit_options(func):
