@@ -143,8 +143,7 @@ def fit_options(func):
         click.option(
             "--ensemble",
             type=int,
-            help="Members averaged into one model (seeds --seed, +1, …). "
-            f"[default: {d.ensemble}]",
+            help=f"Members averaged into one model (seeds --seed, +1, …). [default: {d.ensemble}]",
         ),
         click.option(
             "--highway/--no-highway",
@@ -211,7 +210,13 @@ def fit(
     """Train one model on CSV, score it against baselines on the test split, save the run."""
     from forecast.fit import fit as run_fit
     from forecast.fit import resume_options
-    from forecast.report import interval_line, metrics_table, verdict_line
+    from forecast.report import (
+        diagnostics_lines,
+        fit_verdict,
+        interval_line,
+        metrics_table,
+        significance_line,
+    )
     from forecast.runs import default_run_dir
 
     if resume is not None:
@@ -239,8 +244,11 @@ def fit(
         f"{m['epochs_run']} epochs in {m['train_seconds']:.1f}s"
     )
     click.echo(metrics_table(m))
-    click.echo(verdict_line(m))
+    click.echo(significance_line(m))
+    for line in diagnostics_lines(m):
+        click.echo(line)
     click.echo(interval_line(m))
+    click.echo(fit_verdict(m))  # last: the true winner among the model and the baselines
 
 
 @cli.command()
@@ -264,15 +272,17 @@ def fit(
     type=click.Choice(["forecast", "memory"]),
     default="forecast",
     show_default=True,
-    help="'forecast': compare on CSV; 'memory': synthetic long-memory test (no CSV): recall "
-    "a value seen L steps ago, for growing L.",
+    help="'forecast': compare on CSV; 'memory': the adding problem (no CSV): can each model "
+    "sum two marked values L steps apart, for growing L; plus gradient norms per input step.",
 )
 @click.option(
     "--lengths",
-    default="5,10,20,40,80",
-    show_default=True,
-    help="--task memory: sequence lengths L.",
+    help="--task memory: sequence lengths L. [default: 10,50,100,200; 5,10 with --quick]",
 )
+@click.option(
+    "--max-steps", type=int, help="--task memory: training-step budget per cell. [default: 3000]"
+)
+@click.option("--quick", is_flag=True, help="--task memory: tiny CI budget (well under 2 min).")
 @fit_options
 @click.option(
     "--out",
@@ -285,7 +295,9 @@ def compare(
     model_list: str,
     seeds: int,
     task: str,
-    lengths: str,
+    lengths: str | None,
+    max_steps: int | None,
+    quick: bool,
     out: Path | None,
     overwrite: bool,
     quiet: bool,
@@ -295,26 +307,28 @@ def compare(
     """Train several architectures (several seeds each) on identical windows of CSV and compare
     them with the baselines in one table, plus plots; or run the long-memory test."""
     from forecast.compare import parse_models, text_table
+    from forecast.report import compare_verdict, compare_warnings
     from forecast.runs import default_run_dir
 
     models = parse_models(model_list)
     log = lambda m: click.echo(m, err=True)  # noqa: E731
     if task == "memory":
-        from forecast.memory import memory_table, parse_lengths, run_memory
+        from forecast.memory import memory_settings, memory_table, parse_lengths, run_memory
 
-        base = resolve_options(config_file, **flags)
+        settings = memory_settings(quick, flags["units"], flags["batch_size"], max_steps)
         out = out or default_run_dir("memory")
         result = run_memory(
             models,
-            parse_lengths(lengths),
+            parse_lengths(lengths) if lengths else None,
             out,
-            base.epochs if flags.get("epochs") else None,
-            base.units if flags.get("units") else None,
-            base.seed,
+            seeds,
+            flags["seed"] if flags["seed"] is not None else DEFAULTS.seed,
+            quick,
+            settings,
             overwrite,
             log,
         )
-        click.echo(f"\nmemory test: {out}")
+        click.echo(f"\nmemory test: {out} ({seeds} seed(s) per cell; gradients.json, .png)")
         click.echo(memory_table(result))
         return
     if csv is None:
@@ -330,12 +344,9 @@ def compare(
     )
     click.echo(f"\ncomparison: {result.out} ({seeds} seed(s) per model; mean ± sd)")
     click.echo(text_table(result.rows))
-    best = next(r for r in result.rows if r["best"])
-    skill = best["skill_vs_persistence"]
-    click.echo(f"best: {best['model']} (RMSE {best['rmse']:.4g}, skill {skill:+.1%})")
-    losers = [r["model"] for r in result.rows if r["loses_to_persistence"]]
-    if losers:
-        click.echo(f"WARNING: {', '.join(losers)} do(es) NOT beat persistence")
+    for line in compare_warnings(result.rows):
+        click.echo(line)
+    click.echo(compare_verdict(result.rows))  # last: the true winner, models and baselines
 
 
 @cli.command()
@@ -385,16 +396,17 @@ def evaluate(run_dir: Path, csv: Path) -> None:
 )
 def models(window: int, horizon: int, units: int, n_features: int) -> None:
     """List the architectures with their parameter counts for these shapes."""
+    from forecast.gate_costs import FORMULAS
     from forecast.models import count_params
 
     FitOptions(window=window, horizon=horizon, units=units)  # validates the numbers
     click.echo(
-        f"{'model':8}{'params':>10}  description   (window {window}, horizon {horizon}, "
-        f"units {units}, {n_features} feature(s))"
+        f"{'model':8}{'params':>10}  {'formula':32}description   (window {window}, horizon "
+        f"h={horizon}, units u={units}, f={n_features} feature(s))"
     )
     for name, spec in REGISTRY.items():
         params = count_params(name, window, n_features, horizon, units)
-        click.echo(f"{name:8}{params:>10,}  {spec.description}")
+        click.echo(f"{name:8}{params:>10,}  {FORMULAS[name]:32}{spec.description}")
 
 
 def main() -> None:

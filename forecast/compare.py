@@ -23,9 +23,12 @@ from forecast.errors import ForecastError
 from forecast.fit import score_model, write_run
 from forecast.models import REGISTRY
 from forecast.pipeline import load_series_for, naive_baselines, predict_part, prepare, train_one
+from forecast.significance import dm_test, origin_losses
 
 DEFAULT_MODELS = ("rnn", "lstm", "gru", "hybrid")
 BEST = "BEST"
+NEAR_BEST = "≈ BEST"
+ALPHA = 0.05  # significance level of "not significantly different from the best"
 LOSES = "LOSES TO PERSISTENCE"
 
 
@@ -43,12 +46,14 @@ def parse_models(text: str | None) -> list[str]:
 
 @dataclass
 class ModelRuns:
-    """Every seed of one architecture: metrics, histories and the first seed's forecast."""
+    """Every seed of one architecture: metrics, histories, the first seed's forecast and every
+    seed's per-origin test losses ``(n_windows,)``."""
 
     name: str
     metrics: list[dict] = field(default_factory=list)
     histories: list[dict] = field(default_factory=list)
     predicted: np.ndarray | None = None
+    losses: list[np.ndarray] = field(default_factory=list)
 
 
 @dataclass
@@ -124,9 +129,11 @@ def compare(
                 r = results[name]
                 r.metrics.append(metrics)
                 r.histories.append(result.history)
+                r.losses.append(origin_losses(prepared.actual("test"), predicted))
                 if r.predicted is None:
                     r.predicted = predicted
         rows = comparison_rows(results, linear_model, options)
+        add_significance(rows, row_losses(results, prepared.actual("test"), baselines), options)
         write_comparison(tmp, rows, results, prepared, baselines, csv, options, seeds)
     return CompareResult(out, rows, results)
 
@@ -136,9 +143,49 @@ def mean_sd(values: list[float]) -> tuple[float, float]:
     return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0
 
 
+def baseline_label(name: str, scores: dict) -> str:
+    """``seasonal_naive`` → ``seasonal_naive(7)``: the row name of a baseline."""
+    return f"{name}({scores['season']})" if "season" in scores else name
+
+
+def row_losses(
+    results: dict[str, ModelRuns], actual: np.ndarray, baselines: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Per-origin test losses ``(n_windows,)`` by model or baseline name: a model's are averaged
+    over its seeds (the expected loss of one training run, matching the row's mean-over-seeds
+    RMSE); a baseline's are its own."""
+    out = {name: np.mean(r.losses, axis=0) for name, r in results.items()}
+    out.update({name: origin_losses(actual, b) for name, b in baselines.items()})
+    return out
+
+
+def add_significance(rows: list[dict], losses: dict[str, np.ndarray], options) -> None:
+    """Set ``dm_p_vs_best``, ``dm_p_vs_persistence`` and ``near_best`` (not significantly
+    different from the best row at ``ALPHA``) on every row, in place.
+
+    Args:
+        rows: comparison rows, one marked ``best``.
+        losses: per-origin losses by model or bare baseline name (``seasonal_naive`` for the
+            row ``seasonal_naive(7)``).
+        options: for the horizon (the overlap of the forecasts in the DM variance).
+    """
+
+    def of(row: dict) -> np.ndarray:
+        return losses[row["model"].split("(")[0] if row["kind"] == "baseline" else row["model"]]
+
+    best = next(r for r in rows if r["best"])
+    persistence = next(r for r in rows if r["model"] == "persistence")
+    for r in rows:
+        vs_best = dm_test(of(r), of(best), options.horizon).to_dict()["p_value"]
+        vs_pers = dm_test(of(r), of(persistence), options.horizon).to_dict()["p_value"]
+        r["dm_p_vs_best"] = vs_best
+        r["dm_p_vs_persistence"] = vs_pers
+        r["near_best"] = bool(not r["best"] and vs_best is not None and vs_best >= ALPHA)
+
+
 def comparison_rows(results: dict[str, ModelRuns], linear_model, options: FitOptions) -> list[dict]:
-    """One row per architecture (mean ± sd over seeds), then one per baseline; best and
-    loses-to-persistence marked."""
+    """One row per architecture (mean ± sd over seeds), then one per baseline; the best row
+    (models AND baselines: the true winner) and models' losses to persistence marked."""
     first = next(iter(results.values())).metrics[0]
     base = first["baselines"]
     persistence = base["persistence"]["rmse"]
@@ -171,10 +218,8 @@ def comparison_rows(results: dict[str, ModelRuns], linear_model, options: FitOpt
                 "best": False,
             }
         )
-    best = min(rows, key=lambda row: row["rmse"])
-    best["best"] = True
     for name, scores in base.items():
-        label = f"{name}({scores['season']})" if "season" in scores else name
+        label = baseline_label(name, scores)
         rows.append(
             {
                 "model": label,
@@ -193,13 +238,18 @@ def comparison_rows(results: dict[str, ModelRuns], linear_model, options: FitOpt
                 "best": False,
             }
         )
+    best = min(rows, key=lambda row: row["rmse"])
+    best["best"] = True
     return rows
 
 
 def marks(row: dict) -> str:
-    return " ".join(
-        m for m, on in ((BEST, row["best"]), (LOSES, row["loses_to_persistence"])) if on
+    flags = (
+        (BEST, row["best"]),
+        (NEAR_BEST, row.get("near_best", False)),
+        (LOSES, row["loses_to_persistence"]),
     )
+    return " ".join(m for m, on in flags if on)
 
 
 TABLE = [  # header, key, format; the sd (if any) is shown as "± sd"
@@ -258,6 +308,7 @@ def write_comparison(
     flat = [{k: v for k, v in r.items() if not isinstance(v, list)} for r in rows]
     pd.DataFrame(flat).to_csv(tmp / "comparison.csv", index=False, float_format="%.6g")
     best = next(r["model"] for r in rows if r["best"])
+    best_model = min((r for r in rows if r["kind"] == "model"), key=lambda r: r["rmse"])["model"]
     persistence = next(r for r in rows if r["model"] == "persistence")["rmse"]
     runs.write_json(
         tmp / "comparison.json",
@@ -269,6 +320,7 @@ def write_comparison(
             "seeds": [options.seed + k * options.ensemble for k in range(seeds)],
             "n_test_windows": int(len(prepared.starts["test"])),
             "best": best,
+            "best_model": best_model,
             "persistence_rmse": persistence,
             "options": options.to_dict(),
             "rows": rows,
@@ -283,8 +335,11 @@ def write_comparison(
         "",
         f"RMSE and MAE: mean ± sd over seeds, original units, {len(prepared.starts['test'])} test "
         "windows. skill = 1 - RMSE / persistence RMSE. cov80/cov95: empirical test coverage of "
-        f"split-conformal intervals calibrated on validation. Best: **{best}**. "
-        f"Rows marked {LOSES} do no better than repeating the last value.",
+        f"conformal intervals. Best (models and baselines): **{best}**; best model: {best_model}. "
+        f"{NEAR_BEST}: not significantly different from the best (Diebold-Mariano, HLN-corrected, "
+        f"p >= {ALPHA:g}; dm_p_vs_best in comparison.csv; a model's per-origin losses are "
+        f"averaged over its seeds). Rows marked {LOSES} do no better than repeating the last "
+        "value.",
     ]
     (tmp / "comparison.md").write_text("\n".join(md) + "\n")
     save_compare_plots(tmp, rows, results, prepared, baselines)

@@ -12,6 +12,7 @@ import pandas as pd
 from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
+from forecast.diagnostics import diagnose
 from forecast.errors import ForecastError
 from forecast.intervals import interval_metrics
 from forecast.pipeline import (
@@ -26,6 +27,7 @@ from forecast.pipeline import (
     score_all,
     train_one,
 )
+from forecast.significance import versus_baselines
 
 
 @dataclass
@@ -207,6 +209,7 @@ def build_metrics(
     scored = score_all(prepared, predicted, baselines)
     p = prepared.prep
     linear_rmse = scored["baselines"]["linear"]["rmse"]
+    actual = prepared.actual("test")
     return {
         "model": options.model,
         "target": p.target,
@@ -236,6 +239,8 @@ def build_metrics(
         "highway": options.highway,
         "test_start": str(prepared.series.frame.index[prepared.split.val_end]),
         "test_end": str(prepared.series.frame.index[-1]),
+        "significance": versus_baselines(actual, predicted, baselines),
+        "diagnostics": diagnose(actual, predicted, baselines["persistence"][:, 0]),
     }
 
 

@@ -133,6 +133,35 @@ def plot_per_horizon(ax, per_horizon: dict[str, list[float]], model: str):
     return ax
 
 
+def plot_lag(ax, lag_rmse: list[float], diagnostics: dict, model: str):
+    """RMSE of the one-step forecast against the actual series shifted by k steps: a minimum at
+    k = 0 means the forecast tracks the present, at k = 1 that it is a delayed copy."""
+    lags = np.arange(len(lag_rmse))
+    best = int(np.argmin(lag_rmse))
+    colours = ["tab:orange" if k == best else "tab:blue" for k in lags]
+    ax.bar(lags, lag_rmse, color=colours)
+    ax.set_ylim(0, 1.35 * max(lag_rmse))
+    ax.set_xticks(lags)
+    ax.set_xlabel("shift k of the actual series (k = 1: the last observed value)")
+    ax.set_ylabel(f"RMSE of {model} t+1 vs actual(t+1-k)")
+    da = diagnostics.get("directional_accuracy")
+    corr = diagnostics.get("corr_with_persistence")
+    ax.text(
+        0.98,
+        0.95,
+        f"best lag {best}\ndirection right "
+        + ("n/a" if da is None else f"{da:.0%}")
+        + "\nerror corr. with persistence "
+        + ("n/a" if corr is None else f"{corr:.2f}"),
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        fontsize=8,
+        bbox={"facecolor": "white", "edgecolor": "grey", "alpha": 0.9},
+    )
+    return ax
+
+
 def save_run_plots(
     out: Path,
     model: str,
@@ -148,7 +177,7 @@ def save_run_plots(
     history: dict[str, list[float]],
     best_epoch: int,
 ) -> None:
-    """Write forecast.png, loss.png and per_horizon.png into ``out``."""
+    """Write forecast.png, loss.png, per_horizon.png and (with diagnostics) lag.png into ``out``."""
     horizon = actual.shape[1]
     times = np.asarray(index)[starts[:, None] + window + np.arange(horizon)]
     title, colour = verdict(model, metrics["rmse"], metrics["baselines"]["persistence"]["rmse"])
@@ -190,6 +219,21 @@ def save_run_plots(
     per_h.update({n: b["per_horizon_rmse"] for n, b in metrics["baselines"].items()})
     plot_per_horizon(ax, per_h, model).set_title(title, color=colour, fontsize=9)
     save(fig, out / "per_horizon.png")
+
+    diag = metrics.get("diagnostics")
+    if diag:
+        from forecast.diagnostics import repeats_last_value
+
+        fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
+        repeats = repeats_last_value(diag)
+        plot_lag(ax, diag["lag_rmse"], diag, model).set_title(
+            "the forecast mostly repeats the last value"
+            if repeats
+            else f"{model}: which shift of the actual series does the forecast follow?",
+            color="tab:red" if repeats else "black",
+            fontsize=9,
+        )
+        save(fig, out / "lag.png")
 
 
 def save(fig, path: Path) -> None:

@@ -55,6 +55,138 @@ def verdict_line(metrics: dict) -> str:
     return head
 
 
+def p_text(p: float | None) -> str:
+    """``p=0.012`` / ``p<0.001`` / ``p=n/a``."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "p=n/a"
+    return "p<0.001" if p < 0.001 else f"p={p:.3g}"
+
+
+def significance_line(metrics: dict) -> str:
+    """The Diebold–Mariano tests of metrics.json ``significance`` on one line ('' when absent)."""
+    sig = metrics.get("significance")
+    if not sig:
+        return ""
+    parts = []
+    for key, test in sig.items():
+        stat = test.get("dm_stat")
+        stat_text = "n/a" if stat is None else f"{stat:+.2f}"
+        parts.append(f"{key.replace('_', ' ')}: DM {stat_text}, {p_text(test.get('p_value'))}")
+    return (
+        f"significance of {metrics['model']}'s RMSE difference (Diebold-Mariano, HLN-corrected; "
+        f"DM < 0 favours {metrics['model']}): " + "; ".join(parts)
+    )
+
+
+def diagnostics_lines(metrics: dict) -> list[str]:
+    """The persistence diagnostics, and the warning when the forecast mostly repeats the last
+    value (``forecast.diagnostics.repeats_last_value``)."""
+    from forecast.diagnostics import repeats_last_value
+
+    diag = metrics.get("diagnostics")
+    if not diag:
+        return []
+    lines = [
+        f"diagnostics: best lag {diag['best_lag']} (0 = tracks the present, 1 = a delayed copy), "
+        f"direction right {fmt(diag['directional_accuracy'], '.1%')}, error correlation with "
+        f"persistence {fmt(diag['corr_with_persistence'], '.3f')}"
+    ]
+    if repeats_last_value(diag):
+        lines.append(
+            f"WARNING: the forecast mostly repeats the last value: {metrics['model']}'s errors are "
+            "those of persistence (see lag.png)"
+        )
+    return lines
+
+
+def candidates(metrics: dict) -> dict[str, float]:
+    """RMSE of the model and every baseline of a fit, by display name."""
+    out = {metrics["model"]: metrics["rmse"]}
+    for name, scores in metrics["baselines"].items():
+        if name != metrics["model"]:
+            out[f"{name}({scores['season']})" if "season" in scores else name] = scores["rmse"]
+    return out
+
+
+def fit_verdict(metrics: dict) -> str:
+    """The last line of ``fit``: the true winner among the model and its baselines."""
+    model, rmse = metrics["model"], metrics["rmse"]
+    scores = candidates(metrics)
+    winner = min(scores, key=scores.get)
+    sig = metrics.get("significance", {})
+    p_lin = p_text(sig.get("vs_linear", {}).get("p_value"))
+    p_per = p_text(sig.get("vs_persistence", {}).get("p_value"))
+    if winner == model:
+        others = sorted((n for n in scores if n != model), key=scores.get)
+        runner = others[0]
+        text = (
+            f"verdict: {model} is the best forecaster here (RMSE {rmse:.4g}, skill "
+            f"{metrics['skill_vs_persistence']:+.1%} vs persistence; next best {runner} "
+            f"{scores[runner]:.4g})"
+        )
+        if model != "linear":
+            text += f"; vs linear DM {p_lin}, vs persistence DM {p_per}"
+            if not _significant(sig.get("vs_linear")):
+                text += ": not significantly better than the linear baseline"
+        return text
+    if winner == "linear":
+        return (
+            f"verdict: the linear baseline beats {model} (RMSE {scores['linear']:.4g} vs "
+            f"{rmse:.4g}, DM {p_lin}); use it"
+        )
+    return (
+        f"verdict: {winner} beats {model} and every other forecaster (RMSE {scores[winner]:.4g} "
+        f"vs {rmse:.4g}); use the naive forecast"
+    )
+
+
+def _significant(test: dict | None, alpha: float = 0.05) -> bool:
+    p = (test or {}).get("p_value")
+    return p is not None and p < alpha
+
+
+def compare_warnings(rows: list[dict]) -> list[str]:
+    """Warnings about MODELS that do not beat persistence (baselines are reference points, not
+    candidates to warn about)."""
+    losers = [r["model"] for r in rows if r["kind"] == "model" and r["loses_to_persistence"]]
+    if not losers:
+        return []
+    verb = "does" if len(losers) == 1 else "do"
+    return [f"WARNING: {', '.join(losers)} {verb} NOT beat persistence"]
+
+
+def compare_verdict(rows: list[dict], alpha: float = 0.05) -> str:
+    """The last line of ``compare``: the true winner among the models AND the baselines.
+
+    Args:
+        rows: comparison rows (``model``, ``kind`` "model" or "baseline", ``rmse``, and optionally
+            ``dm_p_vs_best``).
+        alpha: significance level for "not significantly different".
+    """
+    winner = min(rows, key=lambda r: r["rmse"])
+    models = sorted((r for r in rows if r["kind"] == "model"), key=lambda r: r["rmse"])
+    near = [
+        r["model"]
+        for r in rows
+        if r is not winner and r.get("dm_p_vs_best") is not None and r["dm_p_vs_best"] >= alpha
+    ]
+    tie = f"; not significantly better than {', '.join(near)} (DM p >= {alpha:g})" if near else ""
+    if winner["kind"] == "model":
+        return f"verdict: {winner['model']} is the best forecaster (RMSE {winner['rmse']:.4g}){tie}"
+    best_model = models[0]
+    p = p_text(best_model.get("dm_p_vs_best"))
+    if winner["model"] == "linear":
+        return (
+            f"verdict: the linear baseline beats every recurrent model (RMSE "
+            f"{winner['rmse']:.4g} vs {best_model['model']} {best_model['rmse']:.4g}, DM {p}); "
+            "use it"
+        )
+    return (
+        f"verdict: {winner['model']} beats every model (RMSE {winner['rmse']:.4g} vs "
+        f"{best_model['model']} {best_model['rmse']:.4g}, DM {p}); use the naive forecast"
+    )
+
+
 def interval_line(metrics: dict) -> str:
     """Conformal interval widths (step 1 … last step) and their empirical test coverage."""
     parts = []

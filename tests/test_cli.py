@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -18,6 +19,7 @@ RUN_FILES = [
     "metrics.json",
     "history.csv",
     "predictions.csv",
+    "lag.png",
     "forecast.png",
     "loss.png",
     "per_horizon.png",
@@ -74,6 +76,14 @@ def test_fit_writes_the_run_directory_contract(weather_run):
     assert "tensorflow" in config["versions"]
     assert "run:" in result.stdout and "persistence" in result.stdout
     assert "seasonal_naive(7)" in result.stdout
+    assert set(metrics["significance"]) == {"vs_persistence", "vs_linear"}
+    for test in metrics["significance"].values():
+        assert 0 <= test["p_value"] <= 1 and np.isfinite(test["dm_stat"])
+    diag = metrics["diagnostics"]
+    assert 0 <= diag["best_lag"] <= 3 and len(diag["lag_rmse"]) == 4
+    assert 0 <= diag["directional_accuracy"] <= 1 and -1 <= diag["corr_with_persistence"] <= 1
+    assert "Diebold-Mariano" in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1].startswith("verdict: ")
 
 
 def test_predict_forecasts_past_the_last_row(weather_run, tmp_path):

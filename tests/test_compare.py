@@ -96,13 +96,22 @@ def test_compare_writes_table_files_and_runs(compared):
     linear = {m["baselines"]["linear"]["rmse"] for m in seeds}
     assert len(linear) == 1 and rows["linear"]["rmse"] == pytest.approx(linear.pop())
     models = [rows["rnn"], rows["gru"]]
-    assert data["best"] == min(models, key=lambda r: r["rmse"])["model"]
+    assert data["best_model"] == min(models, key=lambda r: r["rmse"])["model"]
     for r in models:
         assert r["loses_to_persistence"] == (r["rmse"] >= rows["persistence"]["rmse"])
         assert r["latency_ms_per_window"] > 0 and r["train_samples_per_second"] > 0
         assert 0 <= r["coverage_80"] <= r["coverage_95"] <= 1
     stdout = result.stdout
-    assert "seasonal_naive(7)" in stdout and "BEST" in stdout and "best: " in stdout
+    assert "seasonal_naive(7)" in stdout and "BEST" in stdout
+    assert stdout.rstrip().splitlines()[-1].startswith("verdict: ")
+    assert data["best"] == min(data["rows"], key=lambda r: r["rmse"])["model"]
+    for r in data["rows"]:
+        assert 0 <= r["dm_p_vs_best"] <= 1 and 0 <= r["dm_p_vs_persistence"] <= 1
+        assert r["near_best"] == (not r["best"] and r["dm_p_vs_best"] >= 0.05)
+    assert next(r for r in data["rows"] if r["best"])["dm_p_vs_best"] == 1.0
+    assert next(r for r in data["rows"] if r["model"] == "persistence")["dm_p_vs_persistence"] == 1
+    header = (out / "comparison.csv").read_text().splitlines()[0].split(",")
+    assert {"dm_p_vs_best", "dm_p_vs_persistence"} <= set(header)
     md = (out / "comparison.md").read_text()
     assert md.count("\n| ") == 6  # header + 5 rows
     for r in data["rows"]:
