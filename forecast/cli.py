@@ -152,6 +152,13 @@ def fit_options(func):
             f"which then learns its residual. [default: {d.highway}]",
         ),
         click.option(
+            "--tensorboard",
+            is_flag=True,
+            default=None,
+            help="Write TensorBoard logs into RUN_DIR/tensorboard "
+            "(view them with: tensorboard --logdir RUN_DIR/tensorboard).",
+        ),
+        click.option(
             "--config",
             "config_file",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -107,7 +107,9 @@ def compare(
                 # an ensemble of K uses seeds seed … seed + K - 1: runs must not share members
                 opts = options.replace(model=name, seed=options.seed + k * options.ensemble)
                 log(f"training {name} seed {opts.seed} ({k + 1}/{seeds}) ...")
-                model, result = train_one(name, prepared, opts, verbose)
+                run_name = f"{name}-seed{opts.seed}"
+                board = tmp / "tensorboard" / run_name if opts.tensorboard else None
+                model, result = train_one(name, prepared, opts, verbose, log_dir=board)
                 predicted, metrics = score_model(opts, prepared, model, result, baselines)
                 metrics["seed"] = opts.seed
                 metrics["seconds_per_epoch"] = float(np.mean(result.epoch_seconds))

@@ -44,6 +44,12 @@ def checkpoint_dir(out: Path) -> Path:
     return out.with_name(f"{out.name}.partial")
 
 
+def tensorboard_dir(out: Path, options: FitOptions) -> Path | None:
+    """Where ``--tensorboard`` logs go while training: ``.<out>.tensorboard`` beside ``out``
+    (kept with the checkpoint for ``--resume``; moved to ``RUN_DIR/tensorboard`` at the end)."""
+    return out.with_name(f".{out.name}.tensorboard") if options.tensorboard else None
+
+
 def read_checkpoint(out: Path) -> dict:
     """``state.json`` of ``out``'s checkpoint, or an error saying there is nothing to resume."""
     path = checkpoint_dir(out)
@@ -136,10 +142,14 @@ def fit(
         log(f"resuming {options.model} after epoch {state['epoch']} from {partial} ...")
     else:
         shutil.rmtree(partial, ignore_errors=True)
+        if options.tensorboard:  # logs of an earlier, abandoned fit
+            shutil.rmtree(tensorboard_dir(out, options), ignore_errors=True)
         log(f"training {options.model} ...")
     checkpoint = Checkpoint(partial, {"options": options.to_dict(), "sha256": sha}, state)
     try:
-        model, result = train_one(options.model, prepared, options, verbose, checkpoint)
+        model, result = train_one(
+            options.model, prepared, options, verbose, checkpoint, tensorboard_dir(out, options)
+        )
     except KeyboardInterrupt:
         if (partial / "state.json").is_file():
             raise KeyboardInterrupt(
@@ -174,6 +184,9 @@ def fit(
                 baselines,
                 metrics,
             )
+            board = tensorboard_dir(out, options)
+            if board is not None and board.is_dir():  # the closed-form linear model writes none
+                shutil.move(board, tmp / "tensorboard")
     except ForecastError as e:
         if not (partial / "state.json").is_file():
             raise

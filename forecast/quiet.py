@@ -88,9 +88,10 @@ class QuietLoader(importlib.abc.Loader):
 def filtered_stderr(pattern: re.Pattern = CHATTER):
     """Capture what is written to file descriptor 2 (C++ and Python alike) inside the block; on
     exit write back every line that does not match ``pattern``."""
+    fd = 2  # C++ writes here whatever Python's sys.stderr is
     try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. a notebook): nothing to do
+        os.fstat(fd)
+    except OSError:  # no file descriptor 2 at all: nothing to filter
         yield
         return
     sys.stderr.flush()
