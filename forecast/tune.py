@@ -449,7 +449,7 @@ def finish(report: TuneReport, start: FitOptions, series: Series, csv: Path) -> 
     header = (
         f"forecast tune: best of {len(report.rows)} trial(s) (trial {best_row['trial']}), "
         f"val RMSE {best_row['val_rmse']:.6g}\n"
-        f"reproduce: forecast fit {csv} --config best.toml"
+        f"reproduce: forecast fit {csv} --config {report.out / 'best.toml'}"
     )
     with runs.staged_dir(report.out) as tmp:
         trials_frame(report.rows).to_csv(tmp / "trials.csv", index=False, float_format="%.6g")
