@@ -13,6 +13,7 @@ from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
 from forecast.diagnostics import diagnose
+from forecast.distribute import describe, is_chief
 from forecast.errors import ForecastError
 from forecast.intervals import interval_metrics, origin_widths
 from forecast.pipeline import (
@@ -22,11 +23,11 @@ from forecast.pipeline import (
     load_series_for,
     naive_baselines,
     predict_part,
-    predictions_frame,
     prepare,
     score_all,
     train_one,
 )
+from forecast.predictions import write_predictions
 from forecast.significance import versus_baselines
 
 
@@ -85,6 +86,23 @@ def fit(
     log=print,
     resume: bool = False,
 ) -> FitReport:
+    """``fit_run`` holding ``<out>.lock``, so a second fit or ``--resume`` of the same ``out`` is
+    refused while this one lives (the non-chief workers of a multi-worker run take no lock)."""
+    if not is_chief(options.distribute):
+        return fit_run(csv, options, out, overwrite, verbose, log, resume)
+    with runs.out_lock(out):
+        return fit_run(csv, options, out, overwrite, verbose, log, resume)
+
+
+def fit_run(
+    csv: Path,
+    options: FitOptions,
+    out: Path,
+    overwrite: bool = False,
+    verbose: int = 2,
+    log=print,
+    resume: bool = False,
+) -> FitReport:
     """Train ``options.model`` on ``csv`` and write the run directory ``out``.
 
     A checkpoint ``<out>.partial`` is kept after every epoch while training; it is removed when
@@ -101,6 +119,7 @@ def fit(
     """
     from forecast.train import Checkpoint
 
+    chief = is_chief(options.distribute)
     runs.check_out_dir(out, overwrite)
     series = load_series_for(csv, options)
     partial = checkpoint_dir(out)
@@ -131,13 +150,17 @@ def fit(
     )
     if prepared.prep.calendar:
         log(f"calendar inputs: {', '.join(prepared.prep.calendar)} (--calendar none to drop them)")
+    for line in describe(options.distribute, options.mixed_precision):
+        log(line)
 
     if state is not None:
         log(f"resuming {options.model} after epoch {state['epoch']} from {partial} ...")
     else:
-        shutil.rmtree(partial, ignore_errors=True)
+        if chief:
+            shutil.rmtree(partial, ignore_errors=True)
         log(f"training {options.model} ...")
-    checkpoint = Checkpoint(partial, {"options": options.to_dict(), "sha256": sha}, state)
+    meta = {"options": options.to_dict(), "sha256": sha}
+    checkpoint = Checkpoint(partial, meta, state, write=chief)
     try:
         model, result = train_one(options.model, prepared, options, verbose, checkpoint)
     except KeyboardInterrupt:
@@ -160,6 +183,9 @@ def fit(
         baselines["linear"] = predict_part(linear_model, prepared)
 
     predicted, metrics, widths = score_with_bands(options, prepared, model, result, baselines)
+    if not chief:
+        log(f"this worker is not the chief: the chief writes {out}")
+        return FitReport(out, metrics, series.notes)
     try:
         with runs.staged_dir(out) as tmp:
             write_run(
@@ -286,9 +312,7 @@ def write_run(
     history["train_epoch_seconds"] = result.epoch_seconds[: len(history)]
     history.to_csv(tmp / "history.csv", index=False)
     widths = widths if widths is not None else metrics.get("intervals")
-    predictions_frame(prepared, predicted, baselines, widths).to_csv(
-        tmp / "predictions.csv", index=False, float_format="%.6g"
-    )
+    write_predictions(tmp, prepared, predicted, baselines, widths)
     save_run_plots(
         tmp,
         options.model,

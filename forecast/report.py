@@ -132,12 +132,18 @@ def fit_verdict(metrics: dict) -> str:
     if winner == "linear":
         return (
             f"verdict: the linear baseline beats {model} (RMSE {scores['linear']:.4g} vs "
-            f"{rmse:.4g}, DM {p_lin}); use it"
+            f"{rmse:.4g}, DM {p_lin}{_tie(sig.get('vs_linear'))}); use it"
         )
+    p = f", DM {p_per}{_tie(sig.get('vs_persistence'))}" if winner == "persistence" else ""
     return (
         f"verdict: {winner} beats {model} and every other forecaster (RMSE {scores[winner]:.4g} "
-        f"vs {rmse:.4g}); use the naive forecast"
+        f"vs {rmse:.4g}{p}); use the naive forecast"
     )
+
+
+def _tie(test: dict | None) -> str:
+    """``", not significant"`` when a DM test exists and does not reject at 5 %."""
+    return ", not significant" if test and not _significant(test) else ""
 
 
 def _significant(test: dict | None, alpha: float = 0.05) -> bool:
@@ -174,7 +180,8 @@ def compare_verdict(rows: list[dict], alpha: float = 0.05) -> str:
     if winner["kind"] == "model":
         return f"verdict: {winner['model']} is the best forecaster (RMSE {winner['rmse']:.4g}){tie}"
     best_model = models[0]
-    p = p_text(best_model.get("dm_p_vs_best"))
+    p_value = best_model.get("dm_p_vs_best")
+    p = p_text(p_value) + (", not significant" if p_value is not None and p_value >= alpha else "")
     if winner["model"] == "linear":
         return (
             f"verdict: the linear baseline beats every recurrent model (RMSE "
