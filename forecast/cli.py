@@ -6,12 +6,22 @@ fast. Bad input ends with one line on stderr and exit status 2; ``--debug`` show
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
 import click
 
-from forecast.config import CALENDARS, FILLS, NORMS, FitOptions, load_toml
+from forecast.config import (
+    CALENDARS,
+    FILLS,
+    NORMS,
+    TUNE_BUDGET_MINUTES,
+    TUNE_TRIALS,
+    FitOptions,
+    load_toml,
+)
+from forecast.distribute import STRATEGIES
 from forecast.errors import ForecastError
 from forecast.models import REGISTRY
 from forecast.quiet import quiet_tensorflow_import
@@ -159,6 +169,19 @@ def fit_options(func):
             "(view them with: tensorboard --logdir RUN_DIR/tensorboard).",
         ),
         click.option(
+            "--mixed-precision/--no-mixed-precision",
+            default=None,
+            help="Train in mixed float16 on a GPU (float32 output and saved model); on a CPU "
+            f"training stays float32 with a note. [default: {d.mixed_precision}]",
+        ),
+        click.option(
+            "--distribute",
+            type=click.Choice(STRATEGIES),
+            help="'mirrored': every GPU of this machine; 'multiworker': several machines, "
+            "configured by TF_CONFIG (README). --batch-size is the global batch. "
+            f"[default: {d.distribute}]",
+        ),
+        click.option(
             "--config",
             "config_file",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -287,7 +310,7 @@ def fit(
     help="--task memory: sequence lengths L. [default: 10,50,100,200; 5,10 with --quick]",
 )
 @click.option(
-    "--max-steps", type=int, help="--task memory: training-step budget per cell. [default: 3000]"
+    "--max-steps", type=int, help="--task memory: training-step budget per cell. [default: 4000]"
 )
 @click.option("--quick", is_flag=True, help="--task memory: tiny CI budget (well under 2 min).")
 @fit_options
@@ -320,7 +343,8 @@ def compare(
     models = parse_models(model_list)
     log = lambda m: click.echo(m, err=True)  # noqa: E731
     if task == "memory":
-        from forecast.memory import memory_settings, memory_table, parse_lengths, run_memory
+        from forecast.memory import memory_settings, parse_lengths, run_memory
+        from forecast.memory_report import memory_table
 
         settings = memory_settings(quick, flags["units"], flags["batch_size"], max_steps)
         out = out or default_run_dir("memory")
@@ -343,17 +367,98 @@ def compare(
             "compare needs a CSV (or --task memory); e.g. forecast compare data.csv"
         )
     from forecast.compare import compare as run_compare
+    from forecast.distribute import is_chief
+    from forecast.runs import out_lock
 
     options = resolve_options(config_file, **flags)
     out = out or default_run_dir("compare")
-    result = run_compare(
-        csv, options, models, seeds, out, overwrite, keras_verbosity(quiet), log=log
-    )
+    with out_lock(out) if is_chief(options.distribute) else contextlib.nullcontext():
+        result = run_compare(
+            csv, options, models, seeds, out, overwrite, keras_verbosity(quiet), log=log
+        )
     click.echo(f"\ncomparison: {result.out} ({seeds} seed(s) per model; mean ± sd)")
     click.echo(text_table(result.rows))
     for line in compare_warnings(result.rows):
         click.echo(line)
     click.echo(compare_verdict(result.rows))  # last: the true winner, models and baselines
+
+
+@cli.command()
+@click.argument("csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--model",
+    type=click.Choice(list(REGISTRY)),
+    default=None,
+    help=f"Architecture to tune (see `forecast models`). [default: {DEFAULTS.model}]",
+)
+@click.option(
+    "--trials",
+    type=int,
+    default=TUNE_TRIALS,
+    show_default=True,
+    help="Maximum trials; trial 1 runs the given options unchanged.",
+)
+@click.option(
+    "--budget-minutes",
+    type=float,
+    default=TUNE_BUDGET_MINUTES,
+    show_default=True,
+    help="Wall-clock budget: no trial starts that would likely end after it.",
+)
+@fit_options
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Output directory. [default: runs/<timestamp>-tune-<model>]",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
+@click.pass_context
+def tune(
+    ctx: click.Context,
+    csv: Path,
+    trials: int,
+    budget_minutes: float,
+    out: Path | None,
+    overwrite: bool,
+    quiet: bool,
+    config_file: Path | None,
+    **flags,
+) -> None:
+    """Search window, units, layers, learning rate, batch size, norm and calendar for one model
+    on the validation split of CSV (Bayesian optimisation; the test split is never read). Writes
+    trials.csv, best.toml (for `fit --config`) and tuning.png."""
+    from forecast.runs import default_run_dir
+    from forecast.tune import tune as run_tune
+
+    options = resolve_options(config_file, **flags)
+    out = out or default_run_dir(f"tune-{options.model}")
+    report = run_tune(
+        csv,
+        options,
+        out,
+        trials,
+        budget_minutes,
+        overwrite,
+        log=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)),
+    )
+    best = report.best
+    changed = [k for k in report.searched if getattr(best, k) != getattr(options, k)]
+    click.echo(f"\ntuning: {report.out} ({len(report.rows)} trial(s) in {report.seconds:.0f}s)")
+    click.echo(
+        "best: "
+        + ", ".join(f"{k}={getattr(best, k)}" for k in report.searched)
+        + (f"  (changed: {', '.join(changed)})" if changed else "  (the starting options)")
+    )
+    click.echo(
+        f"val RMSE: best {report.best_rmse:.4g}, given options (trial 1) "
+        f"{report.start_rmse:.4g}, linear baseline {report.linear_rmse:.4g}"
+    )
+    click.echo(f"reproduce: forecast fit {csv} --config {report.out / 'best.toml'}")
+    if report.interrupted:
+        click.echo(
+            f"interrupted: kept the {len(report.rows)} finished trial(s) in {report.out}", err=True
+        )
+        ctx.exit(EXIT_INTERRUPTED)
 
 
 @cli.command()

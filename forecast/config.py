@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from forecast.distribute import STRATEGIES
 from forecast.errors import ForecastError
 
 if sys.version_info >= (3, 11):
@@ -18,6 +19,10 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 NORMS = ("window", "global")
 CALENDARS = ("auto", "none")
 FILLS = ("none", "ffill", "interpolate")
+# forecast tune: the searched options and the default budget (measured in README.md)
+TUNED = ("window", "units", "layers", "learning_rate", "batch_size", "norm", "calendar")
+TUNE_TRIALS = 15
+TUNE_BUDGET_MINUTES = 7.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,10 @@ class FitOptions:
             ``RUN_DIR/tensorboard``.
         highway: a linear head on the window beside the recurrent one, set to the ridge solution
             and frozen, so the recurrent path learns the linear model's residual.
+        mixed_precision: train in ``mixed_float16`` on a GPU (float32 output and saved model);
+            on a CPU a note is printed and training stays float32 (``forecast.distribute``).
+        distribute: ``"none"``, ``"mirrored"`` (every GPU of this machine) or ``"multiworker"``
+            (several machines, configured by ``TF_CONFIG``); ``batch_size`` is the global batch.
     """
 
     model: str = "gru"
@@ -78,6 +87,8 @@ class FitOptions:
     ensemble: int = 1
     highway: bool = False
     tensorboard: bool = False
+    mixed_precision: bool = False
+    distribute: str = "none"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "split", parse_split(self.split))
@@ -152,6 +163,12 @@ def validate(options: FitOptions) -> None:
         raise ForecastError(f"tensorboard {options.tensorboard!r} must be true or false")
     if not isinstance(options.highway, bool):
         raise ForecastError(f"highway {options.highway!r} must be true or false")
+    if not isinstance(options.mixed_precision, bool):
+        raise ForecastError(f"mixed_precision {options.mixed_precision!r} must be true or false")
+    if options.distribute not in STRATEGIES:
+        raise ForecastError(
+            f"--distribute {options.distribute!r} is not one of {', '.join(STRATEGIES)}"
+        )
     if options.dayfirst not in (None, True, False):
         raise ForecastError(f"dayfirst {options.dayfirst!r} must be true or false")
     if options.fill not in FILLS:

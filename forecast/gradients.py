@@ -39,7 +39,7 @@ def input_gradient_norms(model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def gradient_record(result, n: int = 512) -> dict:
     """Gradient norms of every model of a memory run, at initialisation and after training.
 
-    Uses the longest length and first seed of ``result`` (a ``forecast.memory.MemoryResult``) and
+    Uses the longest length and last seed of ``result`` (a ``forecast.memory.MemoryResult``) and
     one batch of ``n`` fresh sequences, the same for every model.
 
     Returns:
@@ -49,7 +49,7 @@ def gradient_record(result, n: int = 512) -> dict:
     """
     from forecast.memory import data_rng, init_model
 
-    length, seed = max(result.lengths), result.seeds[0]
+    length, seed = max(result.lengths), result.seeds[-1]
     x, y = adding_batch(data_rng(seed, length, 3), n, length)
     models = {}
     for name in result.models:

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from forecast import runs
-from forecast.adding import BASELINE_MSE, adding_batch, baseline_mse
+from forecast.adding import adding_batch, baseline_mse
 from forecast.errors import ForecastError
 
 SOLVED_MSE = 0.01
@@ -46,9 +46,9 @@ class MemorySettings:
     batch: int = 128
     learning_rate: float = 1e-2
     clipnorm: float = 1.0
-    max_steps: int = 3000
+    max_steps: int = 4000
     eval_every: int = 100
-    patience: int = 10
+    patience: int = 20
     n_val: int = 1024
     n_test: int = 4096
     threshold: float = SOLVED_MSE
@@ -109,19 +109,49 @@ def init_model(name: str, length: int, seed: int, units: int):
     return build_model(name, length, 2, 1, units, norm="global")
 
 
-def train_adding(name: str, length: int, seed: int, settings: MemorySettings):
+class AddingTrainer:
+    """One architecture at one length: model, Adam and a compiled train step, built once and
+    re-initialised for each seed (tracing a recurrent train step costs seconds per cell)."""
+
+    def __init__(self, name: str, length: int, settings: MemorySettings):
+        import keras
+
+        self.name, self.length, self.settings = name, length, settings
+        self.model = init_model(name, length, 0, settings.units)
+        self.optimizer = keras.optimizers.Adam(settings.learning_rate, clipnorm=settings.clipnorm)
+        self.step = make_train_step(self.model, self.optimizer)
+
+    def reset(self, seed: int) -> None:
+        """Weights exactly as ``init_model(name, length, seed)``; Adam's moments and step to 0."""
+        fresh = init_model(self.name, self.length, seed, self.settings.units)
+        self.model.set_weights(fresh.get_weights())
+        for v in self.optimizer.variables:
+            if not v.path.endswith("learning_rate"):
+                v.assign(np.zeros(v.shape, dtype=v.dtype))
+
+
+def train_adding(
+    name: str,
+    length: int,
+    seed: int,
+    settings: MemorySettings,
+    trainer: AddingTrainer | None = None,
+):
     """Train one architecture on the adding problem of ``length`` steps.
 
-    Returns:
-        ``(model, row, history)``: the model with its best validation weights, the memory.json row
-        (``ROW_KEYS`` plus ``val_mse`` and ``params``) and the validation checks
-        ``[{"step", "val_mse"}]``.
-    """
-    import keras
+    Args:
+        trainer: an ``AddingTrainer`` for ``(name, length, settings)`` to re-use; a new one if
+            ``None``. It is reset to ``seed``'s initial weights first.
 
+    Returns:
+        ``(model, row, history)``: the model with its best validation weights (the trainer's
+        model: the next seed overwrites it), the memory.json row (``ROW_KEYS`` plus ``val_mse``
+        and ``params``) and the validation checks ``[{"step", "val_mse"}]``.
+    """
     s = settings
-    model = init_model(name, length, seed, s.units)
-    step = make_train_step(model, keras.optimizers.Adam(s.learning_rate, clipnorm=s.clipnorm))
+    trainer = trainer or AddingTrainer(name, length, settings)
+    trainer.reset(seed)
+    model, step = trainer.model, trainer.step
     train = data_rng(seed, length, 0)
     x_val, y_val = adding_batch(data_rng(seed, length, 1), s.n_val, length)
     history, best, best_weights, since_best, steps = [], np.inf, model.get_weights(), 0, 0
@@ -161,7 +191,8 @@ def train_adding(name: str, length: int, seed: int, settings: MemorySettings):
 @dataclass
 class MemoryResult:
     """Every cell of one memory run: ``rows`` as in memory.json, validation ``histories`` by cell,
-    and the trained models of the first seed at the longest length (for the gradient plot)."""
+    the trained models of the last seed at the longest length (for the gradient plot), and the
+    gradient norms and timing once ``run_memory`` has filled them in."""
 
     rows: list[dict]
     models: list[str]
@@ -170,6 +201,8 @@ class MemoryResult:
     settings: MemorySettings
     histories: dict[str, list[dict]]
     trained: dict
+    gradients: dict | None = None  # gradients.json, from run_memory
+    timing: dict | None = None  # wall and CPU seconds of run_memory
 
 
 def run_cells(
@@ -183,12 +216,13 @@ def run_cells(
     rows, histories, trained = [], {}, {}
     for name in models:
         for length in lengths:
+            trainer = AddingTrainer(name, length, settings)
             for seed in seeds:
-                model, row, history = train_adding(name, length, seed, settings)
+                model, row, history = train_adding(name, length, seed, settings, trainer)
                 rows.append(row)
                 histories[f"{name}/{length}/{seed}"] = history
-                if length == max(lengths) and seed == seeds[0]:
-                    trained[name] = model
+                if length == max(lengths):
+                    trained[name] = model  # ends as the last seed's model
                 log(
                     f"memory: {name:6} L={length:<4} seed {seed}: mse {row['mse']:.4f} "
                     f"({'solved' if row['solved'] else 'not solved'}) after {row['steps']} steps, "
@@ -224,6 +258,7 @@ def run_memory(
         A ``MemoryResult``; its ``gradients`` attribute holds the gradient-norm record.
     """
     from forecast.gradients import gradient_record, save_gradient_plot
+    from forecast.memory_report import memory_json, save_memory_plot
 
     if seeds < 1:
         raise ForecastError(f"--seeds {seeds} must be at least 1; e.g. --seeds 3")
@@ -231,9 +266,14 @@ def run_memory(
         runs.check_out_dir(out, overwrite)
     settings = settings or (MemorySettings.quick() if quick else MemorySettings())
     lengths = list(lengths or (QUICK_LENGTHS if quick else DEFAULT_LENGTHS))
+    wall, cpu = time.perf_counter(), time.process_time()
     result = run_cells(models, lengths, [seed + k for k in range(seeds)], settings, log)
     log(f"gradients: d loss / d x_t at L={max(lengths)}, before and after training ...")
     result.gradients = gradient_record(result, n=256 if quick else 512)
+    result.timing = {
+        "wall_seconds": time.perf_counter() - wall,
+        "cpu_seconds": time.process_time() - cpu,
+    }
     if out is not None:
         with runs.staged_dir(out) as tmp:
             runs.write_json(tmp / "memory.json", memory_json(result))
@@ -241,99 +281,6 @@ def run_memory(
             runs.write_json(tmp / "gradients.json", result.gradients)
             save_gradient_plot(tmp / "gradients.png", result.gradients)
     return result
-
-
-def memory_json(result: MemoryResult) -> dict:
-    """The memory.json document: task, settings, per-cell summary and one row per cell."""
-    return {
-        "task": "adding problem: sum of the two marked values of a length-L sequence",
-        "baseline": "predict 1.0 (no memory); expected MSE 1/6",
-        "expected_baseline_mse": BASELINE_MSE,
-        "solved_threshold_mse": result.settings.threshold,
-        "settings": asdict(result.settings),
-        "seeds": result.seeds,
-        "summary": summarise(result.rows),
-        "rows": result.rows,
-        "histories": result.histories,
-    }
-
-
-def summarise(rows: list[dict]) -> list[dict]:
-    """Per (model, length): seeds solved, median steps-to-solve (solved seeds), median MSE."""
-    cells: dict[tuple[str, int], list[dict]] = {}
-    for r in rows:
-        cells.setdefault((r["model"], r["length"]), []).append(r)
-    summary = []
-    for (name, length), rs in cells.items():
-        solved = [r for r in rs if r["solved"]]
-        summary.append(
-            {
-                "model": name,
-                "length": length,
-                "seeds": len(rs),
-                "solved": len(solved),
-                "median_steps_to_solve": float(np.median([r["steps"] for r in solved]))
-                if solved
-                else None,
-                "median_mse": float(np.median([r["mse"] for r in rs])),
-                "median_seconds": float(np.median([r["seconds"] for r in rs])),
-            }
-        )
-    return summary
-
-
-def memory_table(result: MemoryResult) -> str:
-    """One line per model × length: solved seeds, median steps-to-solve and median test MSE."""
-    lines = [f"{'model':8}{'L':>5}{'solved':>9}{'steps':>8}{'mse':>9}{'s/seed':>8}"]
-    for c in summarise(result.rows):
-        steps = "-" if c["median_steps_to_solve"] is None else f"{c['median_steps_to_solve']:.0f}"
-        lines.append(
-            f"{c['model']:8}{c['length']:>5}{c['solved']:>5}/{c['seeds']:<3}{steps:>8}"
-            f"{c['median_mse']:>9.4f}{c['median_seconds']:>8.0f}"
-        )
-    lines.append(
-        f"(test MSE, median over seeds; solved = MSE < {result.settings.threshold}; "
-        f"steps = median steps-to-solve; baseline 'predict 1.0' = {BASELINE_MSE:.3f})"
-    )
-    return "\n".join(lines)
-
-
-def plot_memory(ax, result: MemoryResult):
-    """Test MSE against sequence length, one line per model (median, seeds as dots)."""
-    for k, name in enumerate(result.models):
-        rows = [r for r in result.rows if r["model"] == name]
-        medians = [np.median([r["mse"] for r in rows if r["length"] == n]) for n in result.lengths]
-        (line,) = ax.plot(result.lengths, medians, marker="o", label=name)
-        jitter = 1 + 0.03 * (k - len(result.models) / 2)
-        ax.scatter(
-            [r["length"] * jitter for r in rows],
-            [r["mse"] for r in rows],
-            s=10,
-            color=line.get_color(),
-            alpha=0.5,
-        )
-    ax.axhline(BASELINE_MSE, color="grey", ls=":", label="baseline: predict 1.0 (1/6)")
-    ax.axhline(
-        result.settings.threshold,
-        color="tab:green",
-        ls="--",
-        label=f"solved: MSE < {result.settings.threshold}",
-    )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xticks(result.lengths, [str(n) for n in result.lengths])
-    ax.set_xlabel("sequence length L")
-    ax.set_ylabel("test MSE")
-    ax.legend(fontsize="small")
-    return ax
-
-
-def save_memory_plot(path: Path, result: MemoryResult) -> None:
-    from forecast.plots import plt, save
-
-    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-    plot_memory(ax, result).set_title("adding problem: test MSE by sequence length")
-    save(fig, path)
 
 
 def memory_settings(

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from forecast import memory as mem
+from forecast import memory_report as report
 from forecast.adding import BASELINE_MSE, adding_batch, baseline_mse
 from forecast.cli import cli
 from forecast.errors import ForecastError
@@ -98,7 +99,7 @@ def test_summary_counts_solved_seeds_and_median_steps():
         }
         for s, m, n in [(0, 0.005, 300), (1, 0.002, 500), (2, 0.1, 900)]
     ]
-    (cell,) = mem.summarise(rows)
+    (cell,) = report.summarise(rows)
     assert (cell["solved"], cell["seeds"]) == (2, 3)
     assert cell["median_steps_to_solve"] == 400 and cell["median_mse"] == 0.005
 
@@ -141,9 +142,17 @@ def test_compare_task_memory_writes_rows_plots_and_gradients(tmp_path):
             assert values.shape == (6,) and np.isfinite(values).all() and (values > 0).all()
     for png in ("memory.png", "gradients.png"):
         assert (out / png).stat().st_size > 5000
+    again = report.load_memory(out)
+    assert again.rows == data["rows"] and again.gradients == grads and again.lengths == [4, 6]
+    assert report.memory_table(again) in result.stdout
     table = result.stdout.splitlines()
     assert table[-6].split() == ["model", "L", "solved", "steps", "mse", "s/seed"]
     assert table[-5].split()[:2] == ["rnn", "4"]
+
+
+def test_load_memory_says_what_is_missing(tmp_path):
+    with pytest.raises(ForecastError, match="memory.json not found; run `forecast compare --task"):
+        report.load_memory(tmp_path)
 
 
 def test_compare_task_memory_refuses_bad_lengths(tmp_path):
@@ -156,3 +165,14 @@ def test_compare_task_memory_refuses_bad_lengths(tmp_path):
 def test_compare_without_csv_says_how(tmp_path):
     result = CliRunner().invoke(cli, ["compare", "--out", str(tmp_path / "c")])
     assert result.exit_code == 2 and "compare needs a CSV (or --task memory)" in result.stderr
+
+
+def test_a_reused_trainer_gives_exactly_what_a_fresh_one_gives():
+    settings = mem.MemorySettings(
+        units=4, batch=16, max_steps=20, eval_every=10, n_val=64, n_test=64
+    )
+    trainer = mem.AddingTrainer("lstm", 5, settings)
+    mem.train_adding("lstm", 5, 1, settings, trainer)
+    _, reused, _ = mem.train_adding("lstm", 5, 2, settings, trainer)
+    _, fresh, _ = mem.train_adding("lstm", 5, 2, settings)
+    assert reused["mse"] == fresh["mse"] and reused["val_mse"] == fresh["val_mse"]
