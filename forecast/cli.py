@@ -495,6 +495,52 @@ def evaluate(run_dir: Path, csv: Path) -> None:
 
 
 @cli.command()
+@click.argument("csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--target", help="Column to study. [default: last numeric column]")
+@click.option(
+    "--time-col", help="Time column; DATE+TIME joins two; 'none': rows are steps. [default: auto]"
+)
+@click.option("--dayfirst", is_flag=True, default=None, help="Dates like 03/04/2020 are day first.")
+@click.option("--season", type=int, help="Known seasonal period. [default: from autocorrelation]")
+@click.option(
+    "--horizon",
+    type=int,
+    default=DEFAULTS.horizon,
+    show_default=True,
+    help="Steps for the baseline errors.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Where inspect.json and inspect.png go. [default: runs/<timestamp>-inspect]",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
+def inspect(
+    csv: Path,
+    target: str | None,
+    time_col: str | None,
+    dayfirst: bool | None,
+    season: int | None,
+    horizon: int,
+    out: Path | None,
+    overwrite: bool,
+) -> None:
+    """Look at CSV before fitting: span, frequency, gaps, duplicates, missing values, outliers,
+    autocorrelation with a suggested season and window, trend and seasonal strength, and the
+    baselines' errors. Writes inspect.json and inspect.png (no TensorFlow needed)."""
+    from forecast.inspect import inspect_file, text_block
+    from forecast.runs import default_run_dir
+
+    FitOptions(horizon=horizon, season=season)  # validates the numbers
+    out = out or default_run_dir("inspect")
+    facts, notes = inspect_file(
+        csv, out, target, time_col, dayfirst, season, horizon, overwrite=overwrite
+    )
+    click.echo(text_block(facts, notes))
+    click.echo(f"wrote {out / 'inspect.json'} and {out / 'inspect.png'}")
+
+
+@cli.command()
 @click.option("--window", type=int, default=DEFAULTS.window, show_default=True)
 @click.option("--horizon", type=int, default=DEFAULTS.horizon, show_default=True)
 @click.option("--units", type=int, default=DEFAULTS.units, show_default=True)
