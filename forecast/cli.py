@@ -515,6 +515,7 @@ def evaluate(run_dir: Path, csv: Path) -> None:
     help="Where inspect.json and inspect.png go. [default: runs/<timestamp>-inspect]",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
+@click.option("--series", help="Column naming the series of a long table: inspect each one.")
 def inspect(
     csv: Path,
     target: str | None,
@@ -524,19 +525,20 @@ def inspect(
     horizon: int,
     out: Path | None,
     overwrite: bool,
+    series: str | None,
 ) -> None:
     """Look at CSV before fitting: span, frequency, gaps, duplicates, missing values, outliers,
     autocorrelation with a suggested season and window, trend and seasonal strength, and the
     baselines' errors. Writes inspect.json and inspect.png (no TensorFlow needed)."""
-    from forecast.inspect import inspect_file, text_block
+    from forecast.inspect import inspect_file, report
     from forecast.runs import default_run_dir
 
     FitOptions(horizon=horizon, season=season)  # validates the numbers
     out = out or default_run_dir("inspect")
     facts, notes = inspect_file(
-        csv, out, target, time_col, dayfirst, season, horizon, overwrite=overwrite
+        csv, out, target, time_col, dayfirst, season, horizon, overwrite, series
     )
-    click.echo(text_block(facts, notes))
+    click.echo(report(facts, notes))
     click.echo(f"wrote {out / 'inspect.json'} and {out / 'inspect.png'}")
 
 

@@ -41,6 +41,8 @@ from forecast.times import (
 )
 from forecast.windows import origins
 
+SERIES_KEY = "__series__"  # the --series label column inside a loaded frame
+MIN_SERIES_ROWS = 10  # shorter series are listed as skipped
 OUTLIER_Z = 3.5
 MIN_SEASON_ACF = 0.2
 MAX_LAG = 400
@@ -60,23 +62,58 @@ CANDIDATES = {
 
 
 def load(
-    path: Path, time_col: str | None = None, dayfirst: bool | None = None
+    path: Path,
+    time_col: str | None = None,
+    dayfirst: bool | None = None,
+    series: str | None = None,
 ) -> tuple[pd.DataFrame, str, list[str]]:
     """Read ``path`` for inspection: numeric columns on a sorted (possibly duplicated) time index.
+
+    Args:
+        series: a column naming the series of a long table; kept (as text) as column ``series``.
 
     Returns:
         ``(frame, time_col, notes)``; without a time column the index is the row number.
     """
     raw, notes = read_raw(Path(path))
+    labels = None if series is None else series_labels(raw, series)
+    if labels is not None:
+        raw = raw.drop(columns=[series])
     if is_no_time(time_col, raw.columns):
         frame = numeric_columns(raw, notes)
         frame.index = pd.RangeIndex(len(frame), name="step")
-        return frame, NO_TIME, notes
+        return with_labels(frame, labels), NO_TIME, notes
     time_col = find_time_column(raw, time_col)
     index, time_notes = parse_times(time_values(raw, time_col), time_col, dayfirst)
     frame = numeric_columns(raw.drop(columns=time_columns(time_col)), notes)
     frame.index = pd.DatetimeIndex(index, name=time_col)
-    return frame.sort_index(kind="stable"), time_col, notes + time_notes
+    return with_labels(frame, labels).sort_index(kind="stable"), time_col, notes + time_notes
+
+
+def with_labels(frame: pd.DataFrame, labels: np.ndarray | None) -> pd.DataFrame:
+    return frame if labels is None else frame.assign(**{SERIES_KEY: labels})
+
+
+def series_labels(raw: pd.DataFrame, series: str) -> np.ndarray:
+    """``(n_rows,)`` the ``--series`` column as text labels."""
+    if series not in raw.columns:
+        raise ForecastError(
+            f"--series {series!r} is not a column; columns are: {', '.join(map(str, raw.columns))}"
+        )
+    return raw[series].astype("string").fillna("").to_numpy(dtype=object)
+
+
+def split_series(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``{name: its rows}`` of a frame loaded with ``--series`` (in order of first timestamp);
+    ``{"": frame}`` without one."""
+    if SERIES_KEY not in frame:
+        return {"": frame}
+    labels = frame[SERIES_KEY].to_numpy()
+    numbers = frame.drop(columns=[SERIES_KEY])
+    parts = {str(k): part for k, part in numbers.groupby(labels, sort=False)}
+    if not isinstance(frame.index, pd.DatetimeIndex):  # rows are steps: number each series anew
+        parts = {k: p.set_axis(pd.RangeIndex(len(p), name="step")) for k, p in parts.items()}
+    return parts
 
 
 def pick_target(frame: pd.DataFrame, target: str | None) -> str:
@@ -283,8 +320,7 @@ def text_block(facts: dict, notes: list[str] | None = None) -> str:
         f"outliers    (|robust z| > {OUTLIER_Z}) "
         + (", ".join(f"{c} {n}" for c, n in outlying.items()) or "none"),
         f"target      {f['target']}",
-        f"season      {f['season']} rows ({f['season_source']}); suggested --window "
-        f"{f['window']}",
+        f"season      {f['season']} rows ({f['season_source']}); suggested --window {f['window']}",
         f"strength    trend {s['trend']:.2f}"
         + (f", seasonal {s['seasonal']:.2f}" if s["seasonal"] is not None else "")
         + f" ({s['method']})",
@@ -309,8 +345,13 @@ def inspect_file(
     season: int | None = None,
     horizon: int = FitOptions().horizon,
     overwrite: bool = False,
+    series: str | None = None,
 ) -> tuple[dict, list[str]]:
     """Inspect ``path``; write ``out/inspect.json`` and ``out/inspect.png`` (all or nothing).
+
+    With ``series``, every series of the long table is inspected on its own:
+    ``facts["per_series"] = {name: facts}`` (series under ``MIN_SERIES_ROWS`` rows are listed in
+    ``facts["skipped"]``), and inspect.png shows the first series.
 
     Returns:
         ``(facts, notes)``.
@@ -319,10 +360,51 @@ def inspect_file(
     from forecast.inspect_plots import save_inspect_png
 
     runs.check_out_dir(out, overwrite)
-    frame, time_col, notes = load(path, time_col, dayfirst)
-    facts = inspect_frame(frame, target, season, horizon)
+    frame, time_col, notes = load(path, time_col, dayfirst, series)
+    parts = split_series(frame)
+    if series is None:
+        facts = inspect_frame(parts[""], target, season, horizon)
+    else:
+        long = {k: p for k, p in parts.items() if len(p) >= MIN_SERIES_ROWS}
+        if not long:
+            raise ForecastError(
+                f"every series of --series {series!r} has fewer than {MIN_SERIES_ROWS} rows; "
+                "check the column"
+            )
+        per = {k: inspect_frame(p, target, season, horizon) for k, p in long.items()}
+        facts = {
+            "series_col": series,
+            "n_series": len(parts),
+            "skipped": sorted(set(parts) - set(long)),
+            "per_series": per,
+        }
     facts.update(file=str(path), time_col=time_col, notes=notes)
+    first = next(k for k in parts if series is None or k in facts["per_series"])
     with runs.staged_dir(out) as tmp:
         runs.write_json(tmp / "inspect.json", facts)
-        save_inspect_png(tmp / "inspect.png", frame, facts)
+        shown = facts if series is None else facts["per_series"][first]
+        save_inspect_png(tmp / "inspect.png", parts[first], shown)
     return facts, notes
+
+
+def report(facts: dict, notes: list[str], limit: int = 10) -> str:
+    """The printed report: one block, or one per series (the first ``limit``)."""
+    if "per_series" not in facts:
+        return text_block(facts, notes)
+    names = list(facts["per_series"])
+    blocks = [
+        f"{facts['n_series']} series in column {facts['series_col']!r}"
+        + (
+            f"; skipped (under {MIN_SERIES_ROWS} rows): {', '.join(facts['skipped'])}"
+            if facts["skipped"]
+            else ""
+        )
+    ]
+    for name in names[:limit]:
+        blocks.append(
+            f"--- {facts['series_col']} = {name}\n" + text_block(facts["per_series"][name])
+        )
+    if len(names) > limit:
+        blocks.append(f"... and {len(names) - limit} more series in inspect.json")
+    blocks += [f"note        {n}" for n in notes]
+    return "\n".join(blocks)

@@ -133,3 +133,33 @@ def test_inspect_does_not_import_tensorflow(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_inspect_series_of_a_long_table(tmp_path):
+    """A real long-format table (vega_datasets' monthly prices of five tickers): one report per
+    ticker instead of 437 'duplicate' timestamps."""
+    from vega_datasets import local_data
+
+    stocks = local_data.stocks()
+    extra = pd.DataFrame({"symbol": "TINY", "date": stocks["date"][:3], "price": [1.0, 2.0, 3.0]})
+    csv = tmp_path / "stocks.csv"
+    pd.concat([stocks, extra]).to_csv(csv, index=False)
+    out = tmp_path / "look"
+    result = CliRunner().invoke(cli, ["inspect", str(csv), "--series", "symbol", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    facts = json.loads((out / "inspect.json").read_text())
+    assert facts["n_series"] == 6 and facts["skipped"] == ["TINY"]
+    assert sorted(facts["per_series"]) == ["AAPL", "AMZN", "GOOG", "IBM", "MSFT"]
+    goog = facts["per_series"]["GOOG"]
+    assert goog["rows"] == 68 and goog["duplicate_timestamps"] == 0 and goog["frequency"] == "MS"
+    assert "--- symbol = GOOG" in result.output and "skipped (under 10 rows): TINY" in result.output
+    result = CliRunner().invoke(cli, ["inspect", str(csv), "--out", str(tmp_path / "all")])
+    assert "duplicates  440 duplicate timestamp(s)" in result.output
+
+
+def test_inspect_unknown_series_column_is_one_line(tmp_path):
+    csv = tmp_path / "data.csv"
+    synthetic_frame(60).to_csv(csv, index=False)
+    result = CliRunner().invoke(cli, ["inspect", str(csv), "--series", "ticker"])
+    assert result.exit_code == 2
+    assert result.stderr == ("error: --series 'ticker' is not a column; columns are: date, x, y\n")
