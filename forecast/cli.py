@@ -6,6 +6,7 @@ fast. Bad input ends with one line on stderr and exit status 2; ``--debug`` show
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from forecast.config import (
     FitOptions,
     load_toml,
 )
+from forecast.distribute import STRATEGIES
 from forecast.errors import ForecastError
 from forecast.models import REGISTRY
 
@@ -158,6 +160,19 @@ def fit_options(func):
             default=None,
             help="Add the linear baseline (ridge solution, frozen) beside the recurrent path, "
             f"which then learns its residual. [default: {d.highway}]",
+        ),
+        click.option(
+            "--mixed-precision/--no-mixed-precision",
+            default=None,
+            help="Train in mixed float16 on a GPU (float32 output and saved model); on a CPU "
+            f"training stays float32 with a note. [default: {d.mixed_precision}]",
+        ),
+        click.option(
+            "--distribute",
+            type=click.Choice(STRATEGIES),
+            help="'mirrored': every GPU of this machine; 'multiworker': several machines, "
+            "configured by TF_CONFIG (README). --batch-size is the global batch. "
+            f"[default: {d.distribute}]",
         ),
         click.option(
             "--config",
@@ -345,12 +360,15 @@ def compare(
             "compare needs a CSV (or --task memory); e.g. forecast compare data.csv"
         )
     from forecast.compare import compare as run_compare
+    from forecast.distribute import is_chief
+    from forecast.runs import out_lock
 
     options = resolve_options(config_file, **flags)
     out = out or default_run_dir("compare")
-    result = run_compare(
-        csv, options, models, seeds, out, overwrite, keras_verbosity(quiet), log=log
-    )
+    with out_lock(out) if is_chief(options.distribute) else contextlib.nullcontext():
+        result = run_compare(
+            csv, options, models, seeds, out, overwrite, keras_verbosity(quiet), log=log
+        )
     click.echo(f"\ncomparison: {result.out} ({seeds} seed(s) per model; mean ± sd)")
     click.echo(text_table(result.rows))
     for line in compare_warnings(result.rows):

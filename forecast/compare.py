@@ -19,8 +19,9 @@ import pandas as pd
 from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
+from forecast.distribute import describe, is_chief
 from forecast.errors import ForecastError
-from forecast.fit import score_model, write_run
+from forecast.fit import score_with_bands, write_run
 from forecast.models import REGISTRY
 from forecast.pipeline import load_series_for, naive_baselines, predict_part, prepare, train_one
 from forecast.significance import dm_test, origin_losses
@@ -95,20 +96,31 @@ def compare(
         f"(window {options.window}, horizon {options.horizon}), {len(models)} model(s) x "
         f"{seeds} seed(s)"
     )
+    for line in describe(options.distribute, options.mixed_precision):
+        log(line)
     baselines = naive_baselines(prepared)
     log("training the linear baseline once ...")
     linear_model, _ = train_one("linear", prepared, options.replace(model="linear"), verbose=0)
     baselines["linear"] = predict_part(linear_model, prepared)
 
     results: dict[str, ModelRuns] = {m: ModelRuns(m) for m in models}
-    with runs.staged_dir(out) as tmp:
-        for name in models:
+    started, total = time.monotonic(), len(models) * seeds
+    # the non-chief workers of a multi-worker run train alongside the chief but write nothing
+    chief = is_chief(options.distribute)
+    with runs.staged_dir(out) if chief else runs.scratch_dir() as tmp:
+        for j, name in enumerate(models):
             for k in range(seeds):
                 # an ensemble of K uses seeds seed … seed + K - 1: runs must not share members
                 opts = options.replace(model=name, seed=options.seed + k * options.ensemble)
-                log(f"training {name} seed {opts.seed} ({k + 1}/{seeds}) ...")
+                done = j * seeds + k
+                log(
+                    f"run {done + 1} of {total}: training {name} seed {opts.seed} "
+                    f"({k + 1}/{seeds}){time_left(started, done, total)} ..."
+                )
                 model, result = train_one(name, prepared, opts, verbose)
-                predicted, metrics = score_model(opts, prepared, model, result, baselines)
+                predicted, metrics, widths = score_with_bands(
+                    opts, prepared, model, result, baselines
+                )
                 metrics["seed"] = opts.seed
                 metrics["seconds_per_epoch"] = float(np.mean(result.epoch_seconds))
                 metrics["latency_seconds_per_window"] = latency_per_window(model, prepared)
@@ -125,6 +137,7 @@ def compare(
                     predicted,
                     baselines,
                     metrics,
+                    widths,
                 )
                 r = results[name]
                 r.metrics.append(metrics)
@@ -136,6 +149,17 @@ def compare(
         add_significance(rows, row_losses(results, prepared.actual("test"), baselines), options)
         write_comparison(tmp, rows, results, prepared, baselines, csv, options, seeds)
     return CompareResult(out, rows, results)
+
+
+def time_left(started: float, done: int, total: int) -> str:
+    """``", about 3m20s left"`` from the mean time of the ``done`` runs so far (``""`` before
+    the first run has finished)."""
+    from forecast.train import duration
+
+    if done == 0:
+        return ""
+    per_run = (time.monotonic() - started) / done
+    return f", about {duration(per_run * (total - done))} left"
 
 
 def mean_sd(values: list[float]) -> tuple[float, float]:

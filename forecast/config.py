@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from forecast.distribute import STRATEGIES
 from forecast.errors import ForecastError
 
 if sys.version_info >= (3, 11):
@@ -20,7 +21,7 @@ CALENDARS = ("auto", "none")
 FILLS = ("none", "ffill", "interpolate")
 # forecast tune: the searched options and the default budget (measured in README.md)
 TUNED = ("window", "units", "layers", "learning_rate", "batch_size", "norm", "calendar")
-TUNE_TRIALS = 10
+TUNE_TRIALS = 15
 TUNE_BUDGET_MINUTES = 7.0
 
 
@@ -55,6 +56,10 @@ class FitOptions:
         ensemble: members trained with seeds ``seed … seed + ensemble - 1`` and averaged.
         highway: a linear head on the window beside the recurrent one, set to the ridge solution
             and frozen, so the recurrent path learns the linear model's residual.
+        mixed_precision: train in ``mixed_float16`` on a GPU (float32 output and saved model);
+            on a CPU a note is printed and training stays float32 (``forecast.distribute``).
+        distribute: ``"none"``, ``"mirrored"`` (every GPU of this machine) or ``"multiworker"``
+            (several machines, configured by ``TF_CONFIG``); ``batch_size`` is the global batch.
     """
 
     model: str = "gru"
@@ -79,6 +84,8 @@ class FitOptions:
     calendar: str = "auto"
     ensemble: int = 1
     highway: bool = False
+    mixed_precision: bool = False
+    distribute: str = "none"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "split", parse_split(self.split))
@@ -151,6 +158,12 @@ def validate(options: FitOptions) -> None:
         )
     if not isinstance(options.highway, bool):
         raise ForecastError(f"highway {options.highway!r} must be true or false")
+    if not isinstance(options.mixed_precision, bool):
+        raise ForecastError(f"mixed_precision {options.mixed_precision!r} must be true or false")
+    if options.distribute not in STRATEGIES:
+        raise ForecastError(
+            f"--distribute {options.distribute!r} is not one of {', '.join(STRATEGIES)}"
+        )
     if options.dayfirst not in (None, True, False):
         raise ForecastError(f"dayfirst {options.dayfirst!r} must be true or false")
     if options.fill not in FILLS:

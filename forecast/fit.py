@@ -13,8 +13,9 @@ from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
 from forecast.diagnostics import diagnose
+from forecast.distribute import describe, is_chief
 from forecast.errors import ForecastError
-from forecast.intervals import interval_metrics
+from forecast.intervals import interval_metrics, origin_widths
 from forecast.pipeline import (
     Prepared,
     file_sha256,
@@ -22,11 +23,11 @@ from forecast.pipeline import (
     load_series_for,
     naive_baselines,
     predict_part,
-    predictions_frame,
     prepare,
     score_all,
     train_one,
 )
+from forecast.predictions import write_predictions
 from forecast.significance import versus_baselines
 
 
@@ -85,6 +86,23 @@ def fit(
     log=print,
     resume: bool = False,
 ) -> FitReport:
+    """``fit_run`` holding ``<out>.lock``, so a second fit or ``--resume`` of the same ``out`` is
+    refused while this one lives (the non-chief workers of a multi-worker run take no lock)."""
+    if not is_chief(options.distribute):
+        return fit_run(csv, options, out, overwrite, verbose, log, resume)
+    with runs.out_lock(out):
+        return fit_run(csv, options, out, overwrite, verbose, log, resume)
+
+
+def fit_run(
+    csv: Path,
+    options: FitOptions,
+    out: Path,
+    overwrite: bool = False,
+    verbose: int = 2,
+    log=print,
+    resume: bool = False,
+) -> FitReport:
     """Train ``options.model`` on ``csv`` and write the run directory ``out``.
 
     A checkpoint ``<out>.partial`` is kept after every epoch while training; it is removed when
@@ -101,6 +119,7 @@ def fit(
     """
     from forecast.train import Checkpoint
 
+    chief = is_chief(options.distribute)
     runs.check_out_dir(out, overwrite)
     series = load_series_for(csv, options)
     partial = checkpoint_dir(out)
@@ -131,13 +150,17 @@ def fit(
     )
     if prepared.prep.calendar:
         log(f"calendar inputs: {', '.join(prepared.prep.calendar)} (--calendar none to drop them)")
+    for line in describe(options.distribute, options.mixed_precision):
+        log(line)
 
     if state is not None:
         log(f"resuming {options.model} after epoch {state['epoch']} from {partial} ...")
     else:
-        shutil.rmtree(partial, ignore_errors=True)
+        if chief:
+            shutil.rmtree(partial, ignore_errors=True)
         log(f"training {options.model} ...")
-    checkpoint = Checkpoint(partial, {"options": options.to_dict(), "sha256": sha}, state)
+    meta = {"options": options.to_dict(), "sha256": sha}
+    checkpoint = Checkpoint(partial, meta, state, write=chief)
     try:
         model, result = train_one(options.model, prepared, options, verbose, checkpoint)
     except KeyboardInterrupt:
@@ -159,7 +182,10 @@ def fit(
         log(f"linear baseline: ridge penalty {penalty:.3g}, chosen on validation")
         baselines["linear"] = predict_part(linear_model, prepared)
 
-    predicted, metrics = score_model(options, prepared, model, result, baselines)
+    predicted, metrics, widths = score_with_bands(options, prepared, model, result, baselines)
+    if not chief:
+        log(f"this worker is not the chief: the chief writes {out}")
+        return FitReport(out, metrics, series.notes)
     try:
         with runs.staged_dir(out) as tmp:
             write_run(
@@ -173,6 +199,7 @@ def fit(
                 predicted,
                 baselines,
                 metrics,
+                widths,
             )
     except ForecastError as e:
         if not (partial / "state.json").is_file():
@@ -189,17 +216,20 @@ def score_model(options: FitOptions, prepared: Prepared, model, result, baseline
     """Test forecasts ``(n_windows, horizon)`` of a trained model and its metrics.json: scores
     against ``baselines``, training facts, and conformal intervals calibrated on the validation
     windows only (the test split only reports their coverage)."""
+    predicted, metrics, _ = score_with_bands(options, prepared, model, result, baselines)
+    return predicted, metrics
+
+
+def score_with_bands(options: FitOptions, prepared: Prepared, model, result, baselines) -> tuple:
+    """``score_model`` plus the interval half-widths of every test origin
+    (``forecast.intervals.origin_widths``), for predictions.csv and the plots."""
     predicted = predict_part(model, prepared)
     metrics = build_metrics(options, prepared, predicted, baselines, model, result)
-    metrics.update(
-        interval_metrics(
-            prepared.actual("val"),
-            predict_part(model, prepared, "val"),
-            prepared.actual("test"),
-            predicted,
-        )
-    )
-    return predicted, metrics
+    args = (prepared.actual("val"), predict_part(model, prepared, "val"))
+    args += (prepared.actual("test"), predicted)
+    widths = origin_widths(*args)
+    metrics.update(interval_metrics(*args, widths=widths))
+    return predicted, metrics, {k: w[:-1] for k, w in widths.items()}
 
 
 def build_metrics(
@@ -255,8 +285,11 @@ def write_run(
     predicted,
     baselines,
     metrics,
+    widths: dict | None = None,
 ) -> None:
-    """Every file of the run directory, into the staging directory ``tmp``."""
+    """Every file of the run directory, into the staging directory ``tmp``; ``widths``: the
+    interval half-widths of each test origin ``{"80": (n_windows, horizon), ...}`` (default: the
+    saved ``intervals`` for every origin)."""
     from forecast.plots import save_run_plots
 
     model.save(tmp / runs.MODEL_FILE)
@@ -278,9 +311,8 @@ def write_run(
     history.insert(0, "epoch", range(1, len(history) + 1))
     history["train_epoch_seconds"] = result.epoch_seconds[: len(history)]
     history.to_csv(tmp / "history.csv", index=False)
-    predictions_frame(prepared, predicted, baselines, metrics.get("intervals")).to_csv(
-        tmp / "predictions.csv", index=False, float_format="%.6g"
-    )
+    widths = widths if widths is not None else metrics.get("intervals")
+    write_predictions(tmp, prepared, predicted, baselines, widths)
     save_run_plots(
         tmp,
         options.model,
@@ -295,4 +327,5 @@ def write_run(
         metrics,
         result.history,
         result.best_epoch,
+        widths,
     )

@@ -219,31 +219,42 @@ def train_linear(prepared: Prepared, options: FitOptions):
 def train_member(name: str, prepared: Prepared, options: FitOptions, verbose: int, checkpoint):
     """One recurrent model, seeded with ``options.seed``; a highway model starts from the ridge
     solution on its linear path (recurrent path weighted zero) so training starts where the
-    linear baseline ends."""
+    linear baseline ends.
+
+    With ``--distribute`` or ``--mixed-precision`` the model is built, restored and trained inside
+    ``forecast.distribute.training_scope``, and a plain float32 copy is returned for scoring and
+    saving."""
+    from forecast.distribute import plain_copy, steps_per_execution, training_scope
     from forecast.train import load_checkpoint_model, set_seed, train
 
     set_seed(options.seed)
     best = None
-    if checkpoint is not None and checkpoint.state is not None:
-        model, best = load_checkpoint_model(checkpoint)
-    else:
-        model = build_for(name, prepared.prep, options)
-        if options.highway:
-            start_highway_at_ridge(model, prepared, options)
-            set_seed(options.seed)
-    result = train(
-        model,
-        prepared.dataset("train", options.batch_size, shuffle_seed=options.seed),
-        prepared.dataset("val", options.batch_size),
-        n_train_windows=len(prepared.starts["train"]),
-        epochs=options.epochs,
-        patience=options.patience,
-        learning_rate=options.learning_rate,
-        steps_per_execution=options.steps_per_execution,
-        verbose=verbose,
-        checkpoint=checkpoint,
-        best_weights=best,
-    )
+    with training_scope(options.distribute, options.mixed_precision):
+        if checkpoint is not None and checkpoint.state is not None:
+            model, best = load_checkpoint_model(checkpoint)
+        else:
+            model = build_for(name, prepared.prep, options)
+            if options.highway:
+                start_highway_at_ridge(model, prepared, options)
+                set_seed(options.seed)
+        result = train(
+            model,
+            prepared.dataset("train", options.batch_size, shuffle_seed=options.seed),
+            prepared.dataset("val", options.batch_size),
+            n_train_windows=len(prepared.starts["train"]),
+            epochs=options.epochs,
+            patience=options.patience,
+            learning_rate=options.learning_rate,
+            steps_per_execution=steps_per_execution(
+                options.steps_per_execution, options.distribute
+            ),
+            verbose=verbose,
+            checkpoint=checkpoint,
+            best_weights=best,
+            batch_size=options.batch_size,
+        )
+    if options.distribute != "none" or options.mixed_precision:
+        model = plain_copy(model, lambda: build_for(name, prepared.prep, options))
     return model, result
 
 
@@ -291,13 +302,22 @@ def predictions_frame(
     predicted: np.ndarray,
     baselines: dict[str, np.ndarray],
     widths: dict[str, list[float]] | None = None,
+    origins: slice = slice(None),
 ) -> pd.DataFrame:
     """predictions.csv: one row per (test origin, horizon step), original units, with the
-    conformal bands ``lower_80, upper_80, lower_95, upper_95`` when ``widths`` is given."""
+    conformal bands ``lower_80, upper_80, lower_95, upper_95`` when ``widths`` is given.
+
+    ``origins`` selects a slice of the test origins (``predicted`` and ``baselines`` are the
+    full ``(n_windows, horizon)`` arrays), so a large file can be written chunk by chunk."""
     from forecast.intervals import interval_columns
 
     p = prepared.prep
-    starts = prepared.starts["test"]
+    starts = prepared.starts["test"][origins]
+    predicted = predicted[origins]
+    # per-origin widths (n_windows, horizon) follow the slice; per-step ones (horizon,) do not
+    widths = {
+        k: np.asarray(w)[origins] if np.ndim(w) == 2 else w for k, w in (widths or {}).items()
+    }
     index = prepared.series.frame.index
     steps = np.arange(1, p.horizon + 1)
     rows = (starts[:, None] + p.window - 1 + steps).ravel()
@@ -306,10 +326,10 @@ def predictions_frame(
             "timestamp": index[rows],
             "step": np.tile(steps, len(starts)),
             "origin": index[np.repeat(starts + p.window - 1, p.horizon)],
-            "actual": prepared.actual("test").ravel(),
+            "actual": target_windows(prepared.target, starts, p.window, p.horizon).ravel(),
             "predicted": predicted.ravel(),
-            **{k: v.ravel() for k, v in interval_columns(predicted, widths or {}).items()},
-            **{name: b.ravel() for name, b in baselines.items()},
+            **{k: v.ravel() for k, v in interval_columns(predicted, widths).items()},
+            **{name: b[origins].ravel() for name, b in baselines.items()},
         }
     )
 

@@ -52,7 +52,8 @@ def shade_bands(ax, times, predicted, widths: dict[str, list[float]] | None, ste
 
     Args:
         times, predicted: ``(n,)`` x positions and centre line.
-        widths: ``{"80": [w per step], "95": [...]}``; nothing is drawn when ``None``.
+        widths: ``{"80": [w per step], "95": [...]}``, or per origin ``(n, horizon)`` arrays (with
+            ``step``: point ``i`` is origin ``i``); nothing is drawn when ``None``.
         step: 1-based horizon step whose width applies to every point; ``None`` means point ``i``
             is horizon step ``i + 1``.
     """
@@ -60,7 +61,10 @@ def shade_bands(ax, times, predicted, widths: dict[str, list[float]] | None, ste
         return ax
     for key in sorted(widths, key=float, reverse=True):
         w = np.asarray(widths[key], dtype="float64")
-        w = w[step - 1] if step is not None else w[: len(predicted)]
+        if w.ndim == 2:  # per origin: (n_windows, horizon), one row per point of a test period
+            w = w[:, step - 1]
+        else:
+            w = w[step - 1] if step is not None else w[: len(predicted)]
         alpha = 0.12 if float(key) > 90 else 0.25
         ax.fill_between(
             times,
@@ -176,6 +180,7 @@ def save_run_plots(
     metrics: dict,
     history: dict[str, list[float]],
     best_epoch: int,
+    widths: dict | None = None,
 ) -> None:
     """Write forecast.png, loss.png, per_horizon.png and (with diagnostics) lag.png into ``out``."""
     horizon = actual.shape[1]
@@ -184,9 +189,16 @@ def save_run_plots(
 
     fig = plt.figure(figsize=(12, 7), layout="constrained")
     grid = fig.add_gridspec(2, 3, height_ratios=[3, 2])
-    widths = metrics.get("intervals")
+    widths = widths if widths is not None else metrics.get("intervals")
+    shown = thin(len(starts))
     ax = plot_test_period(
-        fig.add_subplot(grid[0, :]), times, actual, predicted, sorted({1, horizon}), model, widths
+        fig.add_subplot(grid[0, :]),
+        times[shown],
+        actual[shown],
+        predicted[shown],
+        sorted({1, horizon}),
+        model,
+        {k: np.asarray(w)[shown] if np.ndim(w) == 2 else w for k, w in (widths or {}).items()},
     )
     ax.set_title(f"{target}: test period", fontsize=10)
     ax.set_ylabel(target)
@@ -202,7 +214,7 @@ def save_run_plots(
             predicted[i],
             {n: b[i] for n, b in baselines.items()},
             model,
-            widths,
+            {k: np.asarray(w)[i] if np.ndim(w) == 2 else w for k, w in (widths or {}).items()},
         )
         ax.set_title(f"origin {time_label(index[rows[-1]])}", fontsize=9)
         if k == 0:
@@ -234,6 +246,19 @@ def save_run_plots(
             fontsize=9,
         )
         save(fig, out / "lag.png")
+
+
+MAX_POINTS = 4000  # per line of the test-period plot: more than its pixels across
+
+
+def thin(n: int, limit: int | None = None) -> np.ndarray:
+    """Evenly spaced indices of at most ``limit`` of ``n`` points (all of them when ``n`` is
+    smaller), first and last included: a 150,000-origin test period draws as fast as a small
+    one and looks the same at 110 dpi."""
+    limit = MAX_POINTS if limit is None else limit
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, limit).round().astype("int64"))
 
 
 def save(fig, path: Path) -> None:

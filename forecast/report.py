@@ -132,12 +132,18 @@ def fit_verdict(metrics: dict) -> str:
     if winner == "linear":
         return (
             f"verdict: the linear baseline beats {model} (RMSE {scores['linear']:.4g} vs "
-            f"{rmse:.4g}, DM {p_lin}); use it"
+            f"{rmse:.4g}, DM {p_lin}{_tie(sig.get('vs_linear'))}); use it"
         )
+    p = f", DM {p_per}{_tie(sig.get('vs_persistence'))}" if winner == "persistence" else ""
     return (
         f"verdict: {winner} beats {model} and every other forecaster (RMSE {scores[winner]:.4g} "
-        f"vs {rmse:.4g}); use the naive forecast"
+        f"vs {rmse:.4g}{p}); use the naive forecast"
     )
+
+
+def _tie(test: dict | None) -> str:
+    """``", not significant"`` when a DM test exists and does not reject at 5 %."""
+    return ", not significant" if test and not _significant(test) else ""
 
 
 def _significant(test: dict | None, alpha: float = 0.05) -> bool:
@@ -174,7 +180,8 @@ def compare_verdict(rows: list[dict], alpha: float = 0.05) -> str:
     if winner["kind"] == "model":
         return f"verdict: {winner['model']} is the best forecaster (RMSE {winner['rmse']:.4g}){tie}"
     best_model = models[0]
-    p = p_text(best_model.get("dm_p_vs_best"))
+    p_value = best_model.get("dm_p_vs_best")
+    p = p_text(p_value) + (", not significant" if p_value is not None and p_value >= alpha else "")
     if winner["model"] == "linear":
         return (
             f"verdict: the linear baseline beats every recurrent model (RMSE "
@@ -188,12 +195,18 @@ def compare_verdict(rows: list[dict], alpha: float = 0.05) -> str:
 
 
 def interval_line(metrics: dict) -> str:
-    """Conformal interval widths (step 1 … last step) and their empirical test coverage."""
+    """Conformal interval widths (step 1 … last step) for the next forecast past the data, and
+    their empirical test coverage."""
     parts = []
+    mean_width = metrics.get("interval_mean_width", {})
     for key, widths in metrics.get("intervals", {}).items():
         cov = metrics.get(f"coverage_{key}", float("nan"))
+        mean = f" (mean ±{fmt(mean_width[key], '.3g')})" if key in mean_width else ""
         parts.append(
             f"{key}%: ±{fmt(widths[0], '.3g')}…±{fmt(widths[-1], '.3g')}, "
-            f"test coverage {fmt(cov, '.1%')}"
+            f"test coverage {fmt(cov, '.1%')}{mean}"
         )
-    return "intervals (split conformal on validation) " + "; ".join(parts) if parts else ""
+    method = metrics.get("interval_method", "split conformal").split(" (")[0]
+    return (
+        f"intervals ({method}; widths for the next forecast) " + "; ".join(parts) if parts else ""
+    )

@@ -82,7 +82,8 @@ CELLS = [
     ),
     code(
         "import json\n"
-        "best = next(r['model'] for r in weather.rows if r['best'])\n"
+        "models = [r for r in weather.rows if r['kind'] == 'model']\n"
+        "best = min(models, key=lambda r: r['rmse'])['model']\n"
         "run = sorted(weather.out.glob(f'{best}-seed*'))[0]\n"
         "m = json.loads((run / 'metrics.json').read_text())\n"
         "print('half-widths 80%:', [round(w, 2) for w in m['intervals']['80']])\n"

@@ -33,6 +33,8 @@ def fit_metrics(model_rmse, linear_rmse, persistence_rmse=4.0, p_linear=0.02):
 def test_fit_verdict_names_the_linear_baseline_when_it_wins():
     line = fit_verdict(fit_metrics(3.8, 3.557))
     assert line == "verdict: the linear baseline beats gru (RMSE 3.557 vs 3.8, DM p=0.02); use it"
+    line = fit_verdict(fit_metrics(3.8, 3.557, p_linear=0.447))
+    assert line.endswith("(RMSE 3.557 vs 3.8, DM p=0.447, not significant); use it")
 
 
 def test_fit_verdict_names_the_model_and_flags_a_non_significant_lead():
@@ -45,8 +47,10 @@ def test_fit_verdict_names_the_model_and_flags_a_non_significant_lead():
 
 def test_fit_verdict_names_persistence_when_it_wins():
     line = fit_verdict(fit_metrics(4.5, 4.2, persistence_rmse=4.0))
-    assert line.startswith("verdict: persistence beats gru and every other forecaster")
-    assert line.endswith("use the naive forecast")
+    assert line == (
+        "verdict: persistence beats gru and every other forecaster (RMSE 4 vs 4.5, DM p<0.001); "
+        "use the naive forecast"
+    )
 
 
 def test_significance_and_diagnostics_lines():
