@@ -85,6 +85,8 @@ def load(
         return with_labels(frame, labels), NO_TIME, notes
     time_col = find_time_column(raw, time_col)
     index, time_notes = parse_times(time_values(raw, time_col), time_col, dayfirst)
+    if labels is None:
+        notes += series_hint(raw, index, time_columns(time_col))
     frame = numeric_columns(raw.drop(columns=time_columns(time_col)), notes)
     frame.index = pd.DatetimeIndex(index, name=time_col)
     return with_labels(frame, labels).sort_index(kind="stable"), time_col, notes + time_notes
@@ -92,6 +94,23 @@ def load(
 
 def with_labels(frame: pd.DataFrame, labels: np.ndarray | None) -> pd.DataFrame:
     return frame if labels is None else frame.assign(**{SERIES_KEY: labels})
+
+
+def series_hint(raw: pd.DataFrame, index: pd.DatetimeIndex, skip: list[str]) -> list[str]:
+    """A note naming the text column that explains duplicate timestamps (one row per value of it
+    and time: a long table of several series), if there is one."""
+    if not index.duplicated().any():
+        return []
+    for col in raw.columns:
+        if col in skip or pd.api.types.is_numeric_dtype(raw[col]):
+            continue
+        pairs = pd.MultiIndex.from_arrays([index, raw[col].astype("string").fillna("")])
+        if not pairs.duplicated().any():
+            return [
+                f"the duplicate timestamps are one row per {col!r}: a long table of several "
+                f"series; pass --series {col} to inspect each"
+            ]
+    return []
 
 
 def series_labels(raw: pd.DataFrame, series: str) -> np.ndarray:

@@ -155,6 +155,7 @@ def test_inspect_series_of_a_long_table(tmp_path):
     assert "--- symbol = GOOG" in result.output and "skipped (under 10 rows): TINY" in result.output
     result = CliRunner().invoke(cli, ["inspect", str(csv), "--out", str(tmp_path / "all")])
     assert "duplicates  440 duplicate timestamp(s)" in result.output
+    assert "pass --series symbol to inspect each" in result.output
 
 
 def test_inspect_unknown_series_column_is_one_line(tmp_path):
