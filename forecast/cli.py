@@ -7,7 +7,6 @@ fast. Bad input ends with one line on stderr and exit status 2; ``--debug`` show
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from forecast.config import (
 from forecast.distribute import STRATEGIES
 from forecast.errors import ForecastError
 from forecast.models import REGISTRY
+from forecast.quiet import quiet_tensorflow_import
 
 DEFAULTS = FitOptions()
 EXIT_BAD_INPUT = 2
@@ -64,7 +64,7 @@ class ForecastGroup(click.Group):
 def cli(debug: bool) -> None:
     """Train recurrent forecasters (RNN, LSTM, GRU, LSTM→GRU) on a CSV time series and check
     them honestly against persistence, seasonal-naive and linear baselines."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF C++ chatter (cuInit on CPU machines)
+    quiet_tensorflow_import()  # no TensorFlow start-up chatter; TensorFlow is not imported here
 
 
 def fit_options(func):
@@ -160,6 +160,13 @@ def fit_options(func):
             default=None,
             help="Add the linear baseline (ridge solution, frozen) beside the recurrent path, "
             f"which then learns its residual. [default: {d.highway}]",
+        ),
+        click.option(
+            "--tensorboard",
+            is_flag=True,
+            default=None,
+            help="Write TensorBoard logs into RUN_DIR/tensorboard "
+            "(view them with: tensorboard --logdir RUN_DIR/tensorboard).",
         ),
         click.option(
             "--mixed-precision/--no-mixed-precision",
@@ -485,6 +492,54 @@ def evaluate(run_dir: Path, csv: Path) -> None:
     click.echo(f"{metrics['n_test_windows']} test windows of {csv}")
     click.echo(metrics_table(metrics))
     click.echo(verdict_line(metrics))
+
+
+@cli.command()
+@click.argument("csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--target", help="Column to study. [default: last numeric column]")
+@click.option(
+    "--time-col", help="Time column; DATE+TIME joins two; 'none': rows are steps. [default: auto]"
+)
+@click.option("--dayfirst", is_flag=True, default=None, help="Dates like 03/04/2020 are day first.")
+@click.option("--season", type=int, help="Known seasonal period. [default: from autocorrelation]")
+@click.option(
+    "--horizon",
+    type=int,
+    default=DEFAULTS.horizon,
+    show_default=True,
+    help="Steps for the baseline errors.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Where inspect.json and inspect.png go. [default: runs/<timestamp>-inspect]",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
+@click.option("--series", help="Column naming the series of a long table: inspect each one.")
+def inspect(
+    csv: Path,
+    target: str | None,
+    time_col: str | None,
+    dayfirst: bool | None,
+    season: int | None,
+    horizon: int,
+    out: Path | None,
+    overwrite: bool,
+    series: str | None,
+) -> None:
+    """Look at CSV before fitting: span, frequency, gaps, duplicates, missing values, outliers,
+    autocorrelation with a suggested season and window, trend and seasonal strength, and the
+    baselines' errors. Writes inspect.json and inspect.png (no TensorFlow needed)."""
+    from forecast.inspect import inspect_file, report
+    from forecast.runs import default_run_dir
+
+    FitOptions(horizon=horizon, season=season)  # validates the numbers
+    out = out or default_run_dir("inspect")
+    facts, notes = inspect_file(
+        csv, out, target, time_col, dayfirst, season, horizon, overwrite, series
+    )
+    click.echo(report(facts, notes))
+    click.echo(f"wrote {out / 'inspect.json'} and {out / 'inspect.png'}")
 
 
 @cli.command()

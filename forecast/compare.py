@@ -117,7 +117,9 @@ def compare(
                     f"run {done + 1} of {total}: training {name} seed {opts.seed} "
                     f"({k + 1}/{seeds}){time_left(started, done, total)} ..."
                 )
-                model, result = train_one(name, prepared, opts, verbose)
+                run_name = f"{name}-seed{opts.seed}"
+                board = tmp / "tensorboard" / run_name if opts.tensorboard else None
+                model, result = train_one(name, prepared, opts, verbose, log_dir=board)
                 predicted, metrics, widths = score_with_bands(
                     opts, prepared, model, result, baselines
                 )

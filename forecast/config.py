@@ -54,6 +54,8 @@ class FitOptions:
         calendar: ``"auto"`` adds sin/cos of the hour of day, day of week and day of year that the
             frequency resolves, for the input rows and the forecast times; ``"none"`` adds none.
         ensemble: members trained with seeds ``seed … seed + ensemble - 1`` and averaged.
+        tensorboard: write TensorBoard logs (loss and val_loss per epoch, the graph) into
+            ``RUN_DIR/tensorboard``.
         highway: a linear head on the window beside the recurrent one, set to the ridge solution
             and frozen, so the recurrent path learns the linear model's residual.
         mixed_precision: train in ``mixed_float16`` on a GPU (float32 output and saved model);
@@ -84,6 +86,7 @@ class FitOptions:
     calendar: str = "auto"
     ensemble: int = 1
     highway: bool = False
+    tensorboard: bool = False
     mixed_precision: bool = False
     distribute: str = "none"
 
@@ -156,6 +159,8 @@ def validate(options: FitOptions) -> None:
         raise ForecastError(
             f"--calendar {options.calendar!r} is not one of {', '.join(CALENDARS)}"
         )
+    if not isinstance(options.tensorboard, bool):
+        raise ForecastError(f"tensorboard {options.tensorboard!r} must be true or false")
     if not isinstance(options.highway, bool):
         raise ForecastError(f"highway {options.highway!r} must be true or false")
     if not isinstance(options.mixed_precision, bool):

@@ -45,6 +45,12 @@ def checkpoint_dir(out: Path) -> Path:
     return out.with_name(f"{out.name}.partial")
 
 
+def tensorboard_dir(out: Path, options: FitOptions) -> Path | None:
+    """Where ``--tensorboard`` logs go while training: ``.<out>.tensorboard`` beside ``out``
+    (kept with the checkpoint for ``--resume``; moved to ``RUN_DIR/tensorboard`` at the end)."""
+    return out.with_name(f".{out.name}.tensorboard") if options.tensorboard else None
+
+
 def read_checkpoint(out: Path) -> dict:
     """``state.json`` of ``out``'s checkpoint, or an error saying there is nothing to resume."""
     path = checkpoint_dir(out)
@@ -158,11 +164,14 @@ def fit_run(
     else:
         if chief:
             shutil.rmtree(partial, ignore_errors=True)
+            if options.tensorboard:  # logs of an earlier, abandoned fit
+                shutil.rmtree(tensorboard_dir(out, options), ignore_errors=True)
         log(f"training {options.model} ...")
     meta = {"options": options.to_dict(), "sha256": sha}
     checkpoint = Checkpoint(partial, meta, state, write=chief)
     try:
-        model, result = train_one(options.model, prepared, options, verbose, checkpoint)
+        board = tensorboard_dir(out, options) if chief else None  # the chief logs
+        model, result = train_one(options.model, prepared, options, verbose, checkpoint, board)
     except KeyboardInterrupt:
         if (partial / "state.json").is_file():
             raise KeyboardInterrupt(
@@ -201,6 +210,9 @@ def fit_run(
                 metrics,
                 widths,
             )
+            board = tensorboard_dir(out, options)
+            if board is not None and board.is_dir():  # the closed-form linear model writes none
+                shutil.move(board, tmp / "tensorboard")
     except ForecastError as e:
         if not (partial / "state.json").is_file():
             raise

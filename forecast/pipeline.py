@@ -184,8 +184,17 @@ def build_for(name: str, prep: Preprocessing, options: FitOptions):
     )
 
 
-def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int, checkpoint=None):
+def train_one(
+    name: str,
+    prepared: Prepared,
+    options: FitOptions,
+    verbose: int,
+    checkpoint=None,
+    log_dir: Path | None = None,
+):
     """Build and train registry model ``name`` on ``prepared``; return ``(model, TrainResult)``.
+
+    With ``log_dir``, TensorBoard logs go there (ensemble members: ``log_dir/member<k>``).
 
     With ``options.ensemble`` = K > 1, K members (seeds ``seed … seed + K - 1``) are trained and
     averaged into one model. With a ``forecast.train.Checkpoint`` (single models only), a checkpoint
@@ -194,14 +203,15 @@ def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int, 
     if name == "linear":  # exact least squares instead of SGD under the epoch budget
         return train_linear(prepared, options)
     if options.ensemble == 1:
-        return train_member(name, prepared, options, verbose, checkpoint)
+        return train_member(name, prepared, options, verbose, checkpoint, log_dir)
     from forecast.models import average_models
     from forecast.train import combine_results
 
     members, results = [], []
     for k in range(options.ensemble):
+        member_log = log_dir / f"member{k}" if log_dir is not None else None
         member, result = train_member(
-            name, prepared, options.replace(seed=options.seed + k), verbose, None
+            name, prepared, options.replace(seed=options.seed + k), verbose, None, member_log
         )
         members.append(member)
         results.append(result)
@@ -225,7 +235,14 @@ def train_linear(prepared: Prepared, options: FitOptions):
     return model, result
 
 
-def train_member(name: str, prepared: Prepared, options: FitOptions, verbose: int, checkpoint):
+def train_member(
+    name: str,
+    prepared: Prepared,
+    options: FitOptions,
+    verbose: int,
+    checkpoint,
+    log_dir: Path | None = None,
+):
     """One recurrent model, seeded with ``options.seed``; a highway model starts from the ridge
     solution on its linear path (recurrent path weighted zero) so training starts where the
     linear baseline ends.
@@ -261,6 +278,7 @@ def train_member(name: str, prepared: Prepared, options: FitOptions, verbose: in
             checkpoint=checkpoint,
             best_weights=best,
             batch_size=options.batch_size,
+            log_dir=log_dir,
         )
     if options.distribute != "none" or options.mixed_precision:
         model = plain_copy(model, lambda: build_for(name, prepared.prep, options))

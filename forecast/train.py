@@ -254,6 +254,15 @@ def load_checkpoint_model(checkpoint: Checkpoint):
     return model, best
 
 
+def tensorboard_callbacks(log_dir: Path | None) -> list:
+    """``[keras.callbacks.TensorBoard]`` writing epoch losses into ``log_dir``, or ``[]``."""
+    if log_dir is None:
+        return []
+    import keras
+
+    return [keras.callbacks.TensorBoard(log_dir=str(log_dir), update_freq="epoch")]
+
+
 def train(
     model,
     train_ds,
@@ -266,6 +275,7 @@ def train(
     checkpoint: Checkpoint | None = None,
     best_weights: list | None = None,
     steps_per_execution: int = 1,
+    log_dir: Path | None = None,
     batch_size: int = 64,
 ) -> TrainResult:
     """Compile and fit ``model``; return the history and timings.
@@ -283,6 +293,7 @@ def train(
             continue from it.
         best_weights: the best weights so far, when resuming.
         steps_per_execution: batches per call into TensorFlow (fewer Python round trips).
+        log_dir: write TensorBoard logs here (``--tensorboard``); ``None`` writes none.
         batch_size: windows per training batch (for the progress lines written with
             ``verbose=2``).
     """
@@ -306,7 +317,7 @@ def train(
             validation_data=val_ds,
             epochs=epochs,
             initial_epoch=initial_epoch,
-            callbacks=[clock, stop]
+            callbacks=[clock, stop, *tensorboard_callbacks(log_dir)]
             + ([progress_log(n_train_windows, batch_size)] if verbose == 2 else []),
             verbose=verbose,
             shuffle=False,  # the dataset shuffles itself, reproducibly
