@@ -182,6 +182,12 @@ def fit_options(func):
             f"[default: {d.distribute}]",
         ),
         click.option(
+            "--series",
+            help="Column naming the series of a long table (ticker, station …): one model "
+            "trained on the windows of every series, scored per series and pooled.",
+        ),
+        click.option("--only", help="With --series: use these series only, e.g. AAPL,MSFT."),
+        click.option(
             "--config",
             "config_file",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -245,6 +251,7 @@ def fit(
         fit_verdict,
         interval_line,
         metrics_table,
+        series_table,
         significance_line,
     )
     from forecast.runs import default_run_dir
@@ -274,6 +281,8 @@ def fit(
         f"{m['epochs_run']} epochs in {m['train_seconds']:.1f}s"
     )
     click.echo(metrics_table(m))
+    if "per_series" in m:
+        click.echo(series_table(m))
     click.echo(significance_line(m))
     for line in diagnostics_lines(m):
         click.echo(line)

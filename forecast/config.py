@@ -62,6 +62,9 @@ class FitOptions:
             on a CPU a note is printed and training stays float32 (``forecast.distribute``).
         distribute: ``"none"``, ``"mirrored"`` (every GPU of this machine) or ``"multiworker"``
             (several machines, configured by ``TF_CONFIG``); ``batch_size`` is the global batch.
+        series: column naming the series of a long table: one model trained on every series
+            (``forecast.panel``); ``None``: the file is one series.
+        only: ``"A,B"``: with ``series``, use these series only.
     """
 
     model: str = "gru"
@@ -89,6 +92,8 @@ class FitOptions:
     tensorboard: bool = False
     mixed_precision: bool = False
     distribute: str = "none"
+    series: str | None = None
+    only: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "split", parse_split(self.split))
@@ -169,6 +174,12 @@ def validate(options: FitOptions) -> None:
         raise ForecastError(
             f"--distribute {options.distribute!r} is not one of {', '.join(STRATEGIES)}"
         )
+    for name in ("series", "only"):
+        value = getattr(options, name)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ForecastError(f"--{name} {value!r} must be a column name / comma list of names")
+    if options.only is not None and options.series is None:
+        raise ForecastError("--only selects series of a long table; give --series COL with it")
     if options.dayfirst not in (None, True, False):
         raise ForecastError(f"dayfirst {options.dayfirst!r} must be true or false")
     if options.fill not in FILLS:

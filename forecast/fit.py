@@ -7,6 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast import evaluate as ev
@@ -15,7 +16,7 @@ from forecast.config import FitOptions
 from forecast.diagnostics import diagnose
 from forecast.distribute import describe, is_chief
 from forecast.errors import ForecastError
-from forecast.intervals import interval_metrics, origin_widths
+from forecast.intervals import coverage, interval_metrics, origin_widths
 from forecast.pipeline import (
     Prepared,
     file_sha256,
@@ -239,9 +240,35 @@ def score_with_bands(options: FitOptions, prepared: Prepared, model, result, bas
     metrics = build_metrics(options, prepared, predicted, baselines, model, result)
     args = (prepared.actual("val"), predict_part(model, prepared, "val"))
     args += (prepared.actual("test"), predicted)
+    if prepared.layout is not None:
+        widths = series_intervals(prepared, metrics, *args)
+        return predicted, metrics, widths
     widths = origin_widths(*args)
     metrics.update(interval_metrics(*args, widths=widths))
     return predicted, metrics, {k: w[:-1] for k, w in widths.items()}
+
+
+def series_intervals(prepared: Prepared, metrics: dict, *args) -> dict:
+    """--series: conformal intervals calibrated on each series' own validation windows (its
+    units and error level); ``per_series[name]["intervals"]`` for ``predict``, pooled coverage
+    at the top level. Returns the half-widths of every test origin ``{"80": (n_test, horizon)}``.
+    """
+    val_ids, test_ids = prepared.series_ids("val"), prepared.series_ids("test")
+    rows: dict[str, list] = {}
+    for k, name in enumerate(prepared.series_names):
+        mine = [a[val_ids == k] if i < 2 else a[test_ids == k] for i, a in enumerate(args)]
+        widths = origin_widths(*mine)
+        own = interval_metrics(*mine, widths=widths)
+        metrics["per_series"][name].update(own)
+        for key, w in widths.items():
+            rows.setdefault(key, []).append(w[:-1])
+    widths = {key: np.concatenate(parts) for key, parts in rows.items()}
+    actual, predicted = args[2], args[3]
+    metrics["interval_method"] = own["interval_method"]
+    for key, w in widths.items():
+        metrics[f"coverage_{key}"] = coverage(actual, predicted, w)
+    metrics["interval_mean_width"] = {k: float(w.mean()) for k, w in widths.items()}
+    return widths
 
 
 def build_metrics(
@@ -252,6 +279,7 @@ def build_metrics(
     p = prepared.prep
     linear_rmse = scored["baselines"]["linear"]["rmse"]
     actual = prepared.actual("test")
+    test_start, test_end = prepared.test_span()
     return {
         "model": options.model,
         "target": p.target,
@@ -279,10 +307,21 @@ def build_metrics(
         "layers": options.layers,
         "calendar": p.calendar,
         "highway": options.highway,
-        "test_start": str(prepared.series.frame.index[prepared.split.val_end]),
-        "test_end": str(prepared.series.frame.index[-1]),
+        "test_start": test_start,
+        "test_end": test_end,
         "significance": versus_baselines(actual, predicted, baselines),
         "diagnostics": diagnose(actual, predicted, baselines["persistence"][:, 0]),
+        **series_section(prepared, scored),
+    }
+
+
+def series_section(prepared: Prepared, scored: dict) -> dict:
+    """--series: ``series`` (the column and the series scored) and ``per_series`` scores."""
+    if prepared.layout is None:
+        return {}
+    return {
+        "series": {"column": prepared.layout.column, "names": prepared.series_names},
+        "per_series": scored["per_series"],
     }
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast import __version__, calendar
+from forecast import __version__, calendar, panel
 from forecast import evaluate as ev
 from forecast.config import FitOptions
 from forecast.errors import ForecastError
@@ -53,6 +53,44 @@ class Prepared:
     values: np.ndarray
     target: np.ndarray
     starts: dict[str, np.ndarray]
+    layout: panel.Layout | None = (
+        None  # --series: where each series lies (``split`` is then unused)
+    )
+    parts: list[Split] | None = None  # --series: each series' own split
+
+    def series_ids(self, part: str) -> np.ndarray:
+        """``(n_windows,)`` series number of each origin of ``part`` (all 0 for one series)."""
+        if self.layout is None:
+            return np.zeros(len(self.starts[part]), dtype="int64")
+        return self.layout.ids(self.starts[part])
+
+    @property
+    def series_names(self) -> list[str]:
+        return list(self.layout.names) if self.layout is not None else []
+
+    def naive_scale(self, k: int | None = None) -> float:
+        """MASE denominator from the training rows (of series ``k``; pooled when ``None``)."""
+        if self.layout is None:
+            return ev.naive_scale(self.target[: self.split.train_end])
+        return panel.naive_scale(self.target, self.layout, self.parts, k)
+
+    def test_span(self) -> tuple[str, str]:
+        """First and last timestamps of the test rows (over every series)."""
+        index = self.series.frame.index
+        if self.layout is None:
+            return str(index[self.split.val_end]), str(index[-1])
+        firsts = [self.layout.bounds[k] + s.val_end for k, s in enumerate(self.parts)]
+        return str(min(index[firsts])), str(max(index))
+
+    def unscale(self, scaled: np.ndarray, part: str) -> np.ndarray:
+        """``(n_windows, horizon)`` scaled target forecasts of ``part`` in original units (each
+        series with its own scaler)."""
+        if self.layout is None:
+            return self.prep.unscale_target(scaled)
+        mean, scale = self.prep.row_stats(self.layout)
+        rows = self.starts[part]
+        i = self.prep.target_index
+        return scaled * scale[rows, i][:, None] + mean[rows, i][:, None]
 
     def dataset(
         self, part: str, batch_size: int, shuffle_seed: int | None = None, with_targets: bool = True
@@ -82,13 +120,42 @@ class Prepared:
 
 
 def prepare(series: Series, options: FitOptions) -> Prepared:
-    """Select columns, split chronologically and fit the scaler on training rows only."""
+    """Select columns, split chronologically and fit the scaler on training rows only.
+
+    With ``series.layout`` (``--series``): series too short for the window are dropped (noted in
+    ``series.notes``), each series is split on its own and gets its own scaler."""
     columns, target = select_columns(list(series.frame.columns), options.target, options.features)
-    frame = series.frame
-    split = check_enough_rows(len(frame), options.window, options.horizon, options.split)
-    train_rows = frame[columns].to_numpy(dtype="float64")[: split.train_end]
-    check_target_varies(train_rows[:, -1], target)
+    season = options.season or season_for(series.freq)
+    per_series = None
+    if series.layout is not None:
+        series, notes = panel.keep_long_enough(
+            series, options.window, options.horizon, options.split, season
+        )
+        series.notes.extend(notes)
+        layout = series.layout
+        parts = panel.splits(layout, options.split)
+        values = series.frame[columns].to_numpy(dtype="float64")
+        train_rows = values[panel.train_rows(layout, parts)]
+        check_target_varies(train_rows[:, -1], target)
+        stats = [fit_scaler(values[layout.rows(k)][: s.train_end]) for k, s in enumerate(parts)]
+        per_series = {
+            "column": layout.column,
+            "names": list(layout.names),
+            "mean": [m for m, _ in stats],
+            "scale": [sc for _, sc in stats],
+            "n_rows": [int(n) for n in layout.lengths()],
+            "last_timestamp": [
+                str(series.frame.index[layout.bounds[k + 1] - 1]) for k in range(layout.n_series)
+            ],
+        }
+        last = str(series.frame.index.max())
+    else:
+        split = check_enough_rows(len(series.frame), options.window, options.horizon, options.split)
+        train_rows = series.frame[columns].to_numpy(dtype="float64")[: split.train_end]
+        check_target_varies(train_rows[:, -1], target)
+        last = str(series.frame.index[-1])
     mean, scale = fit_scaler(train_rows)
+    frame = series.frame
     prep = Preprocessing(
         columns=columns,
         target=target,
@@ -97,25 +164,64 @@ def prepare(series: Series, options: FitOptions) -> Prepared:
         window=options.window,
         horizon=options.horizon,
         norm=options.norm,
-        season=options.season or season_for(series.freq),
+        season=season,
         split=list(options.split),
         mean=mean,
         scale=scale,
         n_rows=len(frame),
-        last_timestamp=str(frame.index[-1]),
+        last_timestamp=last,
         calendar=calendar.choose(options.calendar, series.freq),
+        series=per_series,
     )
     return reprepare(series, prep)
 
 
 def reprepare(series: Series, prep: Preprocessing) -> Prepared:
     """Apply saved preprocessing to a (possibly new) series, with the saved split fractions."""
+    if prep.series is not None:
+        return reprepare_panel(series, prep)
     split = check_enough_rows(len(series.frame), prep.window, prep.horizon, tuple(prep.split))
     starts = {part: origins(split, prep.window, prep.horizon, part) for part in PARTS}
     target = series.frame[prep.target].to_numpy(dtype="float64")
     values = prep.scale_values(series.frame)
     check_scaled(values, prep.columns)
     return Prepared(series, prep, split, values, target, starts)
+
+
+def reprepare_panel(series: Series, prep: Preprocessing) -> Prepared:
+    """``reprepare`` for a run trained with ``--series``: the series the run knows, each split on
+    its own and scaled with its own saved scaler (others are dropped, noted)."""
+    layout = series.layout
+    if layout is None:
+        raise ForecastError(
+            f"the run was trained on the series of column {prep.series['column']!r}; read the "
+            "CSV with that --series column"
+        )
+    known = [n for n in layout.names if n in prep.series["names"]]
+    unknown = [n for n in layout.names if n not in prep.series["names"]]
+    if not known:
+        raise ForecastError(
+            f"none of the series in the CSV ({panel.shown(layout.names)}) is one the run was "
+            f"trained on ({panel.shown(prep.series['names'])}); a global model needs each "
+            "series' scaler"
+        )
+    if unknown:
+        series = panel.select_series(series, known)
+        series.notes.append(f"skipped series the run was not trained on: {panel.shown(unknown)}")
+    series, notes = panel.keep_long_enough(
+        series, prep.window, prep.horizon, tuple(prep.split), prep.season
+    )
+    series.notes.extend(notes)
+    layout = series.layout
+    parts = panel.splits(layout, tuple(prep.split))
+    starts = {
+        part: panel.panel_origins(layout, parts, prep.window, prep.horizon, part) for part in PARTS
+    }
+    target = series.frame[prep.target].to_numpy(dtype="float64")
+    values = prep.scale_values(series.frame, layout)
+    check_scaled(values, prep.columns)
+    whole = Split(len(series.frame), 0, 0)  # not used: each series has its own in ``parts``
+    return Prepared(series, prep, whole, values, target, starts, layout, parts)
 
 
 def check_scaled(values: np.ndarray, columns: list[str]) -> None:
@@ -134,7 +240,7 @@ def predict_part(model, prepared: Prepared, part: str = "test") -> np.ndarray:
     """``(n_windows, horizon)`` forecasts of ``part`` in the target's original units."""
     ds = prepared.dataset(part, PREDICT_BATCH, with_targets=False)
     scaled = np.asarray(model.predict(ds, verbose=0), dtype="float64")
-    return prepared.prep.unscale_target(scaled)
+    return prepared.unscale(scaled, part)
 
 
 def naive_baselines(prepared: Prepared, part: str = "test") -> dict[str, np.ndarray]:
@@ -151,10 +257,17 @@ def score_all(prepared: Prepared, predicted: np.ndarray, baselines: dict[str, np
     """metrics.json body (without training facts): the model and every baseline on the test
     windows, and the skill against persistence."""
     actual = prepared.actual("test")
-    scale = ev.naive_scale(prepared.target[: prepared.split.train_end])
+    scored = score_windows(actual, predicted, baselines, prepared.naive_scale(), prepared.prep)
+    if prepared.layout is not None:
+        scored["per_series"] = score_per_series(prepared, actual, predicted, baselines)
+    return scored
+
+
+def score_windows(actual, predicted, baselines: dict, scale: float, prep: Preprocessing) -> dict:
+    """Scores of the model and every baseline on the same ``(n_windows, horizon)`` windows."""
     model_scores = ev.scores(actual, predicted, scale)
     baseline_scores = {name: ev.scores(actual, b, scale) for name, b in baselines.items()}
-    baseline_scores["seasonal_naive"]["season"] = prepared.prep.season
+    baseline_scores["seasonal_naive"]["season"] = prep.season
     persistence_rmse = baseline_scores["persistence"]["rmse"]
     skill = ev.skill(model_scores["rmse"], persistence_rmse)
     return {
@@ -164,6 +277,23 @@ def score_all(prepared: Prepared, predicted: np.ndarray, baselines: dict[str, np
         "skill_vs_persistence": skill,
         "beats_persistence": bool(skill > 0),
     }
+
+
+def score_per_series(prepared: Prepared, actual, predicted, baselines: dict) -> dict:
+    """metrics.json ``per_series``: ``{name: {rmse, mae, smape, mase, skill_vs_persistence,
+    baselines, ...}}`` on each series' own test windows, MASE against its own training rows."""
+    ids = prepared.series_ids("test")
+    out = {}
+    for k, name in enumerate(prepared.series_names):
+        mine = ids == k
+        out[name] = score_windows(
+            actual[mine],
+            predicted[mine],
+            {n: b[mine] for n, b in baselines.items()},
+            prepared.naive_scale(k),
+            prepared.prep,
+        )
+    return out
 
 
 def build_for(name: str, prep: Preprocessing, options: FitOptions):
@@ -348,8 +478,18 @@ def predictions_frame(
     index = prepared.series.frame.index
     steps = np.arange(1, p.horizon + 1)
     rows = (starts[:, None] + p.window - 1 + steps).ravel()
+    names = (
+        {
+            prepared.layout.column: np.repeat(
+                np.asarray(prepared.layout.names)[prepared.layout.ids(starts)], p.horizon
+            )
+        }
+        if prepared.layout is not None
+        else {}
+    )
     return pd.DataFrame(
         {
+            **names,
             "timestamp": index[rows],
             "step": np.tile(steps, len(starts)),
             "origin": index[np.repeat(starts + p.window - 1, p.horizon)],
@@ -362,7 +502,19 @@ def predictions_frame(
 
 
 def load_series_for(csv: Path, options: FitOptions) -> Series:
-    series = read_series(Path(csv), options.time_col, options.fill, options.dayfirst)
+    """The CSV as ``options`` read it: one series, or (``--series``) every series of a long
+    table (``--only``: some of them)."""
+    if options.series is not None:
+        series = panel.read_panel(
+            Path(csv),
+            options.series,
+            options.time_col,
+            options.fill,
+            options.dayfirst,
+            options.only,
+        )
+    else:
+        series = read_series(Path(csv), options.time_col, options.fill, options.dayfirst)
     release_arrow_memory()
     return series
 
