@@ -478,12 +478,18 @@ def tune(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Forecast CSV (a PNG is written beside it). [default: RUN_DIR/future.csv]",
 )
-def predict(run_dir: Path, csv: Path | None, out: Path | None) -> None:
-    """Forecast the next `horizon` steps past the last row of CSV (default: the run's CSV)."""
+@click.option("--only", help="A --series run: forecast these series only, e.g. AAPL,MSFT.")
+def predict(run_dir: Path, csv: Path | None, out: Path | None, only: str | None) -> None:
+    """Forecast the next `horizon` steps past the last row of CSV (default: the run's CSV); a
+    run trained with --series forecasts every series (first column: the series)."""
     from forecast.future import predict_future
 
     frame, path = predict_future(
-        run_dir, csv, out or run_dir / "future.csv", log=lambda m: click.echo(m, err=True)
+        run_dir,
+        csv,
+        out or run_dir / "future.csv",
+        log=lambda m: click.echo(m, err=True),
+        only=only,
     )
     click.echo(frame.to_string(index=False))
     click.echo(f"wrote {path} and {path.with_suffix('.png')}")
@@ -492,14 +498,18 @@ def predict(run_dir: Path, csv: Path | None, out: Path | None) -> None:
 @cli.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def evaluate(run_dir: Path, csv: Path) -> None:
-    """Backtest a saved run on the test split of CSV (same split fractions as the run)."""
+@click.option("--only", help="A --series run: evaluate these series only, e.g. AAPL,MSFT.")
+def evaluate(run_dir: Path, csv: Path, only: str | None) -> None:
+    """Backtest a saved run on the test split of CSV (same split fractions as the run); a run
+    trained with --series is scored per series and pooled."""
     from forecast.future import evaluate_run
-    from forecast.report import metrics_table, verdict_line
+    from forecast.report import metrics_table, series_table, verdict_line
 
-    metrics = evaluate_run(run_dir, csv)
+    metrics = evaluate_run(run_dir, csv, log=lambda m: click.echo(m, err=True), only=only)
     click.echo(f"{metrics['n_test_windows']} test windows of {csv}")
     click.echo(metrics_table(metrics))
+    if "per_series" in metrics:
+        click.echo(series_table(metrics))
     click.echo(verdict_line(metrics))
 
 

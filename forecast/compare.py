@@ -87,9 +87,9 @@ def compare(
         raise ForecastError(f"--seeds {seeds} must be a positive integer; use e.g. --seeds 3")
     runs.check_out_dir(out, overwrite)
     series = load_series_for(csv, options)
-    for note in series.notes:
-        log(f"note: {note}")
     prepared = prepare(series, options)
+    for note in series.notes:  # after prepare: it notes series too short for the window
+        log(f"note: {note}")
     counts = {part: len(s) for part, s in prepared.starts.items()}
     log(
         f"windows: {counts['train']} train, {counts['val']} val, {counts['test']} test "

@@ -379,4 +379,5 @@ def write_run(
         result.history,
         result.best_epoch,
         widths,
+        (prepared.series_names, prepared.series_ids("test")) if prepared.layout else None,
     )
