@@ -181,14 +181,16 @@ def evaluate_run(run_dir: Path, csv: Path, log=print, only: str | None = None) -
         else predicted
     )
     metrics = score_all(prepared, predicted, baselines)
-    names = {"series": {"column": prep.series["column"], "names": prepared.series_names}}
+    names = {}
+    if prep.series is not None:
+        names = {"series": {"column": prep.series["column"], "names": prepared.series_names}}
     return {
         "model": config.get("model", "model"),
         "target": prep.target,
         "window": prep.window,
         "horizon": prep.horizon,
         **metrics,
-        **(names if prep.series is not None else {}),
+        **names,
     }
 
 
