@@ -23,6 +23,7 @@ RUN_FILES = [
     "forecast.png",
     "loss.png",
     "per_horizon.png",
+    "report.html",
 ]
 METRIC_KEYS = [
     "model",

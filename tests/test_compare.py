@@ -81,7 +81,7 @@ def compared(tmp_path_factory):
 def test_compare_writes_table_files_and_runs(compared):
     out, result = compared
     names = {p.name for p in out.iterdir()}
-    expected = {"comparison.csv", "comparison.json", "comparison.md", *PLOTS}
+    expected = {"comparison.csv", "comparison.json", "comparison.md", "report.html", *PLOTS}
     assert expected | {"rnn-seed42", "rnn-seed43", "gru-seed42", "gru-seed43"} == names
     data = json.loads((out / "comparison.json").read_text())
     rows = {r["model"]: r for r in data["rows"]}

@@ -133,4 +133,4 @@ def test_no_pickle_or_eval_in_the_package():
 def test_run_files_are_json_and_keras_only(two_runs):
     _, (a, _) = two_runs
     suffixes = {Path(p).suffix for p in (x.name for x in a.iterdir())}
-    assert suffixes <= {".keras", ".json", ".csv", ".png"}
+    assert suffixes <= {".keras", ".json", ".csv", ".png", ".html"}  # report.html: no scripts
