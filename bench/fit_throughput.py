@@ -19,6 +19,32 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+def configure(a) -> None:
+    """The variants bench/steady.py measures, applied in this process only."""
+    import keras
+    import tensorflow as tf
+
+    import forecast.train
+
+    if a.threads:
+        intra, inter = (int(v) for v in a.threads.split(","))
+        tf.config.threading.set_intra_op_parallelism_threads(intra)
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
+    if a.no_determinism:
+        forecast.train.set_seed = keras.utils.set_random_seed
+    if a.unroll:
+        for name in ("GRU", "LSTM", "SimpleRNN"):
+            layer = getattr(keras.layers, name)
+            setattr(keras.layers, name, type(name, (layer,), {"__init__": unrolled(layer)}))
+
+
+def unrolled(layer):
+    def __init__(self, *args, **kwargs):
+        layer.__init__(self, *args, **{**kwargs, "unroll": True})
+
+    return __init__
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("csv")
@@ -30,7 +56,13 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--norm", default="window")
     ap.add_argument("--steps-per-execution", type=int, default=None)
+    ap.add_argument(
+        "--no-determinism", action="store_true", help="skip enable_op_determinism (its cost)"
+    )
+    ap.add_argument("--unroll", action="store_true", help="build GRU/LSTM with unroll=True")
+    ap.add_argument("--threads", help="INTRA,INTER op threads (TensorFlow's defaults otherwise)")
     a = ap.parse_args()
+    configure(a)
 
     from forecast.config import FitOptions
     from forecast.pipeline import load_series_for, prepare, train_one
@@ -59,12 +91,22 @@ def main() -> None:
                 "batch_size": a.batch_size,
                 "train_samples_per_second": round(result.samples_per_second, 1),
                 "epoch_seconds": [round(s, 3) for s in result.epoch_seconds],
+                "steady_samples_per_second": round(
+                    steady(result.epoch_seconds, len(prepared.starts["train"])), 1
+                ),
                 "n_train_windows": len(prepared.starts["train"]),
                 "loss": result.history["loss"][-1],
                 "wall_seconds": round(time.perf_counter() - start, 2),
             }
         )
     )
+
+
+def steady(epoch_seconds: list[float], n_windows: int) -> float:
+    """Windows per second of the median epoch after the first (tracing excluded)."""
+    import statistics
+
+    return n_windows / statistics.median(epoch_seconds[1:] or epoch_seconds)
 
 
 if __name__ == "__main__":

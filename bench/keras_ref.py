@@ -1,5 +1,6 @@
 """Replica of ../shared/bench/plain_keras_ref.py, unchanged except that --cell also takes rnn and hybrid
-(LSTM(return_sequences) -> GRU), so every registry architecture has a plain-Keras reference.
+(LSTM(return_sequences) -> GRU), so every registry architecture has a plain-Keras reference, and
+--steady prints the median rate of the epochs after the first (bench/steady.py).
 
 Reference: the plain Keras way the seeds teach. Materialised NumPy windows, global scaler, model.fit.
 Prints training samples/s of the last epoch (first epoch includes tracing)."""
@@ -10,6 +11,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("csv"); ap.add_argument("--window", type=int, default=96); ap.add_argument("--horizon", type=int, default=24)
 ap.add_argument("--units", type=int, default=64); ap.add_argument("--batch-size", type=int, default=256)
 ap.add_argument("--epochs", type=int, default=2); ap.add_argument("--cell", default="gru")
+ap.add_argument("--steady", action="store_true", help="print the median rate of the epochs after the first")
 a = ap.parse_args()
 import keras
 df = pd.read_csv(a.csv).drop(columns=["date"]).astype("float32")
@@ -23,6 +25,9 @@ m = keras.Sequential([keras.Input((a.window, x.shape[1])), *[C(a.units) for C in
 m.compile("adam", "mse")
 class T(keras.callbacks.Callback):
     def on_epoch_begin(self, e, logs=None): self.s = time.perf_counter()
-    def on_epoch_end(self, e, logs=None): self.d = time.perf_counter() - self.s
+    def on_epoch_end(self, e, logs=None): self.d = time.perf_counter() - self.s; self.all = getattr(self, "all", []) + [self.d]
 t = T(); m.fit(X, Y, batch_size=a.batch_size, epochs=a.epochs, verbose=0, callbacks=[t])
-print(round(len(X) / t.d, 1))
+if a.steady:  # --steady: median of the epochs after the first (added here; not in the shared script)
+    import statistics; print(round(len(X) / statistics.median(t.all[1:] or t.all), 1))
+else:
+    print(round(len(X) / t.d, 1))

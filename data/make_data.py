@@ -1,4 +1,5 @@
-"""Regenerate data/weather.csv and data/stock.csv from data shipped inside PyPI packages.
+"""Regenerate data/weather.csv, data/stock.csv and data/stocks_long.csv from data shipped inside
+PyPI packages.
 
     pip install "vega_datasets==0.9.0" "arch>=7"    # or: pip install -e ".[data]"
     python data/make_data.py
@@ -36,8 +37,18 @@ def stock() -> pd.DataFrame:
     return df[["date", "open", "high", "low", "volume", "close"]]
 
 
+def stocks_long() -> pd.DataFrame:
+    """Monthly closing prices of five tickers 2000–2010 in one long table (symbol, date, price;
+    via vega_datasets, which ships it offline): the ``--series symbol`` example."""
+    from vega_datasets import local_data
+
+    df = local_data.stocks()
+    df["date"] = pd.to_datetime(df["date"]).dt.strftime("%Y-%m-%d")
+    return df[["symbol", "date", "price"]]
+
+
 def main() -> int:
-    for name, make in (("weather", weather), ("stock", stock)):
+    for name, make in (("weather", weather), ("stock", stock), ("stocks_long", stocks_long)):
         frame = make()
         path = HERE / f"{name}.csv"
         frame.to_csv(path, index=False, float_format="%.6g")

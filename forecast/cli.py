@@ -6,7 +6,7 @@ fast. Bad input ends with one line on stderr and exit status 2; ``--debug`` show
 
 from __future__ import annotations
 
-import os
+import contextlib
 import sys
 from pathlib import Path
 
@@ -21,8 +21,10 @@ from forecast.config import (
     FitOptions,
     load_toml,
 )
+from forecast.distribute import STRATEGIES
 from forecast.errors import ForecastError
 from forecast.models import REGISTRY
+from forecast.quiet import quiet_tensorflow_import
 
 DEFAULTS = FitOptions()
 EXIT_BAD_INPUT = 2
@@ -62,7 +64,7 @@ class ForecastGroup(click.Group):
 def cli(debug: bool) -> None:
     """Train recurrent forecasters (RNN, LSTM, GRU, LSTM→GRU) on a CSV time series and check
     them honestly against persistence, seasonal-naive and linear baselines."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TF C++ chatter (cuInit on CPU machines)
+    quiet_tensorflow_import()  # no TensorFlow start-up chatter; TensorFlow is not imported here
 
 
 def fit_options(func):
@@ -160,6 +162,32 @@ def fit_options(func):
             f"which then learns its residual. [default: {d.highway}]",
         ),
         click.option(
+            "--tensorboard",
+            is_flag=True,
+            default=None,
+            help="Write TensorBoard logs into RUN_DIR/tensorboard "
+            "(view them with: tensorboard --logdir RUN_DIR/tensorboard).",
+        ),
+        click.option(
+            "--mixed-precision/--no-mixed-precision",
+            default=None,
+            help="Train in mixed float16 on a GPU (float32 output and saved model); on a CPU "
+            f"training stays float32 with a note. [default: {d.mixed_precision}]",
+        ),
+        click.option(
+            "--distribute",
+            type=click.Choice(STRATEGIES),
+            help="'mirrored': every GPU of this machine; 'multiworker': several machines, "
+            "configured by TF_CONFIG (README). --batch-size is the global batch. "
+            f"[default: {d.distribute}]",
+        ),
+        click.option(
+            "--series",
+            help="Column naming the series of a long table (ticker, station …): one model "
+            "trained on the windows of every series, scored per series and pooled.",
+        ),
+        click.option("--only", help="With --series: use these series only, e.g. AAPL,MSFT."),
+        click.option(
             "--config",
             "config_file",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -223,6 +251,7 @@ def fit(
         fit_verdict,
         interval_line,
         metrics_table,
+        series_table,
         significance_line,
     )
     from forecast.runs import default_run_dir
@@ -252,6 +281,8 @@ def fit(
         f"{m['epochs_run']} epochs in {m['train_seconds']:.1f}s"
     )
     click.echo(metrics_table(m))
+    if "per_series" in m:
+        click.echo(series_table(m))
     click.echo(significance_line(m))
     for line in diagnostics_lines(m):
         click.echo(line)
@@ -345,12 +376,15 @@ def compare(
             "compare needs a CSV (or --task memory); e.g. forecast compare data.csv"
         )
     from forecast.compare import compare as run_compare
+    from forecast.distribute import is_chief
+    from forecast.runs import out_lock
 
     options = resolve_options(config_file, **flags)
     out = out or default_run_dir("compare")
-    result = run_compare(
-        csv, options, models, seeds, out, overwrite, keras_verbosity(quiet), log=log
-    )
+    with out_lock(out) if is_chief(options.distribute) else contextlib.nullcontext():
+        result = run_compare(
+            csv, options, models, seeds, out, overwrite, keras_verbosity(quiet), log=log
+        )
     click.echo(f"\ncomparison: {result.out} ({seeds} seed(s) per model; mean ± sd)")
     click.echo(text_table(result.rows))
     for line in compare_warnings(result.rows):
@@ -444,12 +478,18 @@ def tune(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Forecast CSV (a PNG is written beside it). [default: RUN_DIR/future.csv]",
 )
-def predict(run_dir: Path, csv: Path | None, out: Path | None) -> None:
-    """Forecast the next `horizon` steps past the last row of CSV (default: the run's CSV)."""
+@click.option("--only", help="A --series run: forecast these series only, e.g. AAPL,MSFT.")
+def predict(run_dir: Path, csv: Path | None, out: Path | None, only: str | None) -> None:
+    """Forecast the next `horizon` steps past the last row of CSV (default: the run's CSV); a
+    run trained with --series forecasts every series (first column: the series)."""
     from forecast.future import predict_future
 
     frame, path = predict_future(
-        run_dir, csv, out or run_dir / "future.csv", log=lambda m: click.echo(m, err=True)
+        run_dir,
+        csv,
+        out or run_dir / "future.csv",
+        log=lambda m: click.echo(m, err=True),
+        only=only,
     )
     click.echo(frame.to_string(index=False))
     click.echo(f"wrote {path} and {path.with_suffix('.png')}")
@@ -458,15 +498,67 @@ def predict(run_dir: Path, csv: Path | None, out: Path | None) -> None:
 @cli.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def evaluate(run_dir: Path, csv: Path) -> None:
-    """Backtest a saved run on the test split of CSV (same split fractions as the run)."""
+@click.option("--only", help="A --series run: evaluate these series only, e.g. AAPL,MSFT.")
+def evaluate(run_dir: Path, csv: Path, only: str | None) -> None:
+    """Backtest a saved run on the test split of CSV (same split fractions as the run); a run
+    trained with --series is scored per series and pooled."""
     from forecast.future import evaluate_run
-    from forecast.report import metrics_table, verdict_line
+    from forecast.report import metrics_table, series_table, verdict_line
 
-    metrics = evaluate_run(run_dir, csv)
+    metrics = evaluate_run(run_dir, csv, log=lambda m: click.echo(m, err=True), only=only)
     click.echo(f"{metrics['n_test_windows']} test windows of {csv}")
     click.echo(metrics_table(metrics))
+    if "per_series" in metrics:
+        click.echo(series_table(metrics))
     click.echo(verdict_line(metrics))
+
+
+@cli.command()
+@click.argument("csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--target", help="Column to study. [default: last numeric column]")
+@click.option(
+    "--time-col", help="Time column; DATE+TIME joins two; 'none': rows are steps. [default: auto]"
+)
+@click.option("--dayfirst", is_flag=True, default=None, help="Dates like 03/04/2020 are day first.")
+@click.option("--season", type=int, help="Known seasonal period. [default: from autocorrelation]")
+@click.option(
+    "--horizon",
+    type=int,
+    default=DEFAULTS.horizon,
+    show_default=True,
+    help="Steps for the baseline errors.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Where inspect.json and inspect.png go. [default: runs/<timestamp>-inspect]",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
+@click.option("--series", help="Column naming the series of a long table: inspect each one.")
+def inspect(
+    csv: Path,
+    target: str | None,
+    time_col: str | None,
+    dayfirst: bool | None,
+    season: int | None,
+    horizon: int,
+    out: Path | None,
+    overwrite: bool,
+    series: str | None,
+) -> None:
+    """Look at CSV before fitting: span, frequency, gaps, duplicates, missing values, outliers,
+    autocorrelation with a suggested season and window, trend and seasonal strength, and the
+    baselines' errors. Writes inspect.json and inspect.png (no TensorFlow needed)."""
+    from forecast.inspect import inspect_file, report
+    from forecast.runs import default_run_dir
+
+    FitOptions(horizon=horizon, season=season)  # validates the numbers
+    out = out or default_run_dir("inspect")
+    facts, notes = inspect_file(
+        csv, out, target, time_col, dayfirst, season, horizon, overwrite, series
+    )
+    click.echo(report(facts, notes))
+    click.echo(f"wrote {out / 'inspect.json'} and {out / 'inspect.png'}")
 
 
 @cli.command()

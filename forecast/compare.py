@@ -19,6 +19,7 @@ import pandas as pd
 from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
+from forecast.distribute import describe, is_chief
 from forecast.errors import ForecastError
 from forecast.fit import score_with_bands, write_run
 from forecast.models import REGISTRY
@@ -86,28 +87,39 @@ def compare(
         raise ForecastError(f"--seeds {seeds} must be a positive integer; use e.g. --seeds 3")
     runs.check_out_dir(out, overwrite)
     series = load_series_for(csv, options)
-    for note in series.notes:
-        log(f"note: {note}")
     prepared = prepare(series, options)
+    for note in series.notes:  # after prepare: it notes series too short for the window
+        log(f"note: {note}")
     counts = {part: len(s) for part, s in prepared.starts.items()}
     log(
         f"windows: {counts['train']} train, {counts['val']} val, {counts['test']} test "
         f"(window {options.window}, horizon {options.horizon}), {len(models)} model(s) x "
         f"{seeds} seed(s)"
     )
+    for line in describe(options.distribute, options.mixed_precision):
+        log(line)
     baselines = naive_baselines(prepared)
     log("training the linear baseline once ...")
     linear_model, _ = train_one("linear", prepared, options.replace(model="linear"), verbose=0)
     baselines["linear"] = predict_part(linear_model, prepared)
 
     results: dict[str, ModelRuns] = {m: ModelRuns(m) for m in models}
-    with runs.staged_dir(out) as tmp:
-        for name in models:
+    started, total = time.monotonic(), len(models) * seeds
+    # the non-chief workers of a multi-worker run train alongside the chief but write nothing
+    chief = is_chief(options.distribute)
+    with runs.staged_dir(out) if chief else runs.scratch_dir() as tmp:
+        for j, name in enumerate(models):
             for k in range(seeds):
                 # an ensemble of K uses seeds seed … seed + K - 1: runs must not share members
                 opts = options.replace(model=name, seed=options.seed + k * options.ensemble)
-                log(f"training {name} seed {opts.seed} ({k + 1}/{seeds}) ...")
-                model, result = train_one(name, prepared, opts, verbose)
+                done = j * seeds + k
+                log(
+                    f"run {done + 1} of {total}: training {name} seed {opts.seed} "
+                    f"({k + 1}/{seeds}){time_left(started, done, total)} ..."
+                )
+                run_name = f"{name}-seed{opts.seed}"
+                board = tmp / "tensorboard" / run_name if opts.tensorboard else None
+                model, result = train_one(name, prepared, opts, verbose, log_dir=board)
                 predicted, metrics, widths = score_with_bands(
                     opts, prepared, model, result, baselines
                 )
@@ -139,6 +151,17 @@ def compare(
         add_significance(rows, row_losses(results, prepared.actual("test"), baselines), options)
         write_comparison(tmp, rows, results, prepared, baselines, csv, options, seeds)
     return CompareResult(out, rows, results)
+
+
+def time_left(started: float, done: int, total: int) -> str:
+    """``", about 3m20s left"`` from the mean time of the ``done`` runs so far (``""`` before
+    the first run has finished)."""
+    from forecast.train import duration
+
+    if done == 0:
+        return ""
+    per_run = (time.monotonic() - started) / done
+    return f", about {duration(per_run * (total - done))} left"
 
 
 def mean_sd(values: list[float]) -> tuple[float, float]:

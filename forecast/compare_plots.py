@@ -109,13 +109,18 @@ def save_compare_plots(out: Path, rows, results, prepared, baselines) -> None:
     save(fig, out / "rmse_by_model.png")
 
     p = prepared.prep
-    starts = prepared.starts["test"][-OVERLAY_WINDOWS:]
+    ids = prepared.series_ids("test")  # --series: the last series only, never two joined
+    keep = np.flatnonzero(ids == ids[-1])[-OVERLAY_WINDOWS:]
+    starts = prepared.starts["test"][keep]
     times = np.asarray(prepared.series.frame.index)[starts + p.window]
-    forecasts = {n: r.predicted[-len(starts) :, 0] for n, r in results.items()}
-    forecasts["persistence"] = baselines["persistence"][-len(starts) :, 0]
+    forecasts = {n: r.predicted[keep, 0] for n, r in results.items()}
+    forecasts["persistence"] = baselines["persistence"][keep, 0]
     fig, ax = plt.subplots(figsize=(11, 4.5), layout="constrained")
-    plot_forecasts_overlay(ax, times, prepared.actual("test")[-len(starts) :, 0], forecasts)
-    ax.set_title(f"{p.target}: one-step-ahead forecasts, end of the test period (first seed)")
+    plot_forecasts_overlay(ax, times, prepared.actual("test")[keep, 0], forecasts)
+    which = f" of {prepared.series_names[-1]}" if prepared.layout is not None else ""
+    ax.set_title(
+        f"{p.target}{which}: one-step-ahead forecasts, end of the test period (first seed)"
+    )
     ax.set_ylabel(p.target)
     save(fig, out / "forecasts_overlay.png")
 

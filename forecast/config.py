@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from forecast.distribute import STRATEGIES
 from forecast.errors import ForecastError
 
 if sys.version_info >= (3, 11):
@@ -53,8 +54,17 @@ class FitOptions:
         calendar: ``"auto"`` adds sin/cos of the hour of day, day of week and day of year that the
             frequency resolves, for the input rows and the forecast times; ``"none"`` adds none.
         ensemble: members trained with seeds ``seed … seed + ensemble - 1`` and averaged.
+        tensorboard: write TensorBoard logs (loss and val_loss per epoch, the graph) into
+            ``RUN_DIR/tensorboard``.
         highway: a linear head on the window beside the recurrent one, set to the ridge solution
             and frozen, so the recurrent path learns the linear model's residual.
+        mixed_precision: train in ``mixed_float16`` on a GPU (float32 output and saved model);
+            on a CPU a note is printed and training stays float32 (``forecast.distribute``).
+        distribute: ``"none"``, ``"mirrored"`` (every GPU of this machine) or ``"multiworker"``
+            (several machines, configured by ``TF_CONFIG``); ``batch_size`` is the global batch.
+        series: column naming the series of a long table: one model trained on every series
+            (``forecast.panel``); ``None``: the file is one series.
+        only: ``"A,B"``: with ``series``, use these series only.
     """
 
     model: str = "gru"
@@ -79,6 +89,11 @@ class FitOptions:
     calendar: str = "auto"
     ensemble: int = 1
     highway: bool = False
+    tensorboard: bool = False
+    mixed_precision: bool = False
+    distribute: str = "none"
+    series: str | None = None
+    only: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "split", parse_split(self.split))
@@ -149,8 +164,22 @@ def validate(options: FitOptions) -> None:
         raise ForecastError(
             f"--calendar {options.calendar!r} is not one of {', '.join(CALENDARS)}"
         )
+    if not isinstance(options.tensorboard, bool):
+        raise ForecastError(f"tensorboard {options.tensorboard!r} must be true or false")
     if not isinstance(options.highway, bool):
         raise ForecastError(f"highway {options.highway!r} must be true or false")
+    if not isinstance(options.mixed_precision, bool):
+        raise ForecastError(f"mixed_precision {options.mixed_precision!r} must be true or false")
+    if options.distribute not in STRATEGIES:
+        raise ForecastError(
+            f"--distribute {options.distribute!r} is not one of {', '.join(STRATEGIES)}"
+        )
+    for name in ("series", "only"):
+        value = getattr(options, name)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ForecastError(f"--{name} {value!r} must be a column name / comma list of names")
+    if options.only is not None and options.series is None:
+        raise ForecastError("--only selects series of a long table; give --series COL with it")
     if options.dayfirst not in (None, True, False):
         raise ForecastError(f"dayfirst {options.dayfirst!r} must be true or false")
     if options.fill not in FILLS:

@@ -7,14 +7,16 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
 from forecast.diagnostics import diagnose
+from forecast.distribute import describe, is_chief
 from forecast.errors import ForecastError
-from forecast.intervals import interval_metrics, origin_widths
+from forecast.intervals import coverage, interval_metrics, origin_widths
 from forecast.pipeline import (
     Prepared,
     file_sha256,
@@ -22,11 +24,11 @@ from forecast.pipeline import (
     load_series_for,
     naive_baselines,
     predict_part,
-    predictions_frame,
     prepare,
     score_all,
     train_one,
 )
+from forecast.predictions import write_predictions
 from forecast.significance import versus_baselines
 
 
@@ -42,6 +44,12 @@ class FitReport:
 def checkpoint_dir(out: Path) -> Path:
     """The resumable checkpoint of run ``out``: ``<out>.partial`` beside it."""
     return out.with_name(f"{out.name}.partial")
+
+
+def tensorboard_dir(out: Path, options: FitOptions) -> Path | None:
+    """Where ``--tensorboard`` logs go while training: ``.<out>.tensorboard`` beside ``out``
+    (kept with the checkpoint for ``--resume``; moved to ``RUN_DIR/tensorboard`` at the end)."""
+    return out.with_name(f".{out.name}.tensorboard") if options.tensorboard else None
 
 
 def read_checkpoint(out: Path) -> dict:
@@ -85,6 +93,23 @@ def fit(
     log=print,
     resume: bool = False,
 ) -> FitReport:
+    """``fit_run`` holding ``<out>.lock``, so a second fit or ``--resume`` of the same ``out`` is
+    refused while this one lives (the non-chief workers of a multi-worker run take no lock)."""
+    if not is_chief(options.distribute):
+        return fit_run(csv, options, out, overwrite, verbose, log, resume)
+    with runs.out_lock(out):
+        return fit_run(csv, options, out, overwrite, verbose, log, resume)
+
+
+def fit_run(
+    csv: Path,
+    options: FitOptions,
+    out: Path,
+    overwrite: bool = False,
+    verbose: int = 2,
+    log=print,
+    resume: bool = False,
+) -> FitReport:
     """Train ``options.model`` on ``csv`` and write the run directory ``out``.
 
     A checkpoint ``<out>.partial`` is kept after every epoch while training; it is removed when
@@ -101,6 +126,7 @@ def fit(
     """
     from forecast.train import Checkpoint
 
+    chief = is_chief(options.distribute)
     runs.check_out_dir(out, overwrite)
     series = load_series_for(csv, options)
     partial = checkpoint_dir(out)
@@ -131,15 +157,22 @@ def fit(
     )
     if prepared.prep.calendar:
         log(f"calendar inputs: {', '.join(prepared.prep.calendar)} (--calendar none to drop them)")
+    for line in describe(options.distribute, options.mixed_precision):
+        log(line)
 
     if state is not None:
         log(f"resuming {options.model} after epoch {state['epoch']} from {partial} ...")
     else:
-        shutil.rmtree(partial, ignore_errors=True)
+        if chief:
+            shutil.rmtree(partial, ignore_errors=True)
+            if options.tensorboard:  # logs of an earlier, abandoned fit
+                shutil.rmtree(tensorboard_dir(out, options), ignore_errors=True)
         log(f"training {options.model} ...")
-    checkpoint = Checkpoint(partial, {"options": options.to_dict(), "sha256": sha}, state)
+    meta = {"options": options.to_dict(), "sha256": sha}
+    checkpoint = Checkpoint(partial, meta, state, write=chief)
     try:
-        model, result = train_one(options.model, prepared, options, verbose, checkpoint)
+        board = tensorboard_dir(out, options) if chief else None  # the chief logs
+        model, result = train_one(options.model, prepared, options, verbose, checkpoint, board)
     except KeyboardInterrupt:
         if (partial / "state.json").is_file():
             raise KeyboardInterrupt(
@@ -160,6 +193,9 @@ def fit(
         baselines["linear"] = predict_part(linear_model, prepared)
 
     predicted, metrics, widths = score_with_bands(options, prepared, model, result, baselines)
+    if not chief:
+        log(f"this worker is not the chief: the chief writes {out}")
+        return FitReport(out, metrics, series.notes)
     try:
         with runs.staged_dir(out) as tmp:
             write_run(
@@ -175,6 +211,9 @@ def fit(
                 metrics,
                 widths,
             )
+            board = tensorboard_dir(out, options)
+            if board is not None and board.is_dir():  # the closed-form linear model writes none
+                shutil.move(board, tmp / "tensorboard")
     except ForecastError as e:
         if not (partial / "state.json").is_file():
             raise
@@ -201,9 +240,35 @@ def score_with_bands(options: FitOptions, prepared: Prepared, model, result, bas
     metrics = build_metrics(options, prepared, predicted, baselines, model, result)
     args = (prepared.actual("val"), predict_part(model, prepared, "val"))
     args += (prepared.actual("test"), predicted)
+    if prepared.layout is not None:
+        widths = series_intervals(prepared, metrics, *args)
+        return predicted, metrics, widths
     widths = origin_widths(*args)
     metrics.update(interval_metrics(*args, widths=widths))
     return predicted, metrics, {k: w[:-1] for k, w in widths.items()}
+
+
+def series_intervals(prepared: Prepared, metrics: dict, *args) -> dict:
+    """--series: conformal intervals calibrated on each series' own validation windows (its
+    units and error level); ``per_series[name]["intervals"]`` for ``predict``, pooled coverage
+    at the top level. Returns the half-widths of every test origin ``{"80": (n_test, horizon)}``.
+    """
+    val_ids, test_ids = prepared.series_ids("val"), prepared.series_ids("test")
+    rows: dict[str, list] = {}
+    for k, name in enumerate(prepared.series_names):
+        mine = [a[val_ids == k] if i < 2 else a[test_ids == k] for i, a in enumerate(args)]
+        widths = origin_widths(*mine)
+        own = interval_metrics(*mine, widths=widths)
+        metrics["per_series"][name].update(own)
+        for key, w in widths.items():
+            rows.setdefault(key, []).append(w[:-1])
+    widths = {key: np.concatenate(parts) for key, parts in rows.items()}
+    actual, predicted = args[2], args[3]
+    metrics["interval_method"] = own["interval_method"]
+    for key, w in widths.items():
+        metrics[f"coverage_{key}"] = coverage(actual, predicted, w)
+    metrics["interval_mean_width"] = {k: float(w.mean()) for k, w in widths.items()}
+    return widths
 
 
 def build_metrics(
@@ -214,6 +279,7 @@ def build_metrics(
     p = prepared.prep
     linear_rmse = scored["baselines"]["linear"]["rmse"]
     actual = prepared.actual("test")
+    test_start, test_end = prepared.test_span()
     return {
         "model": options.model,
         "target": p.target,
@@ -241,10 +307,21 @@ def build_metrics(
         "layers": options.layers,
         "calendar": p.calendar,
         "highway": options.highway,
-        "test_start": str(prepared.series.frame.index[prepared.split.val_end]),
-        "test_end": str(prepared.series.frame.index[-1]),
+        "test_start": test_start,
+        "test_end": test_end,
         "significance": versus_baselines(actual, predicted, baselines),
         "diagnostics": diagnose(actual, predicted, baselines["persistence"][:, 0]),
+        **series_section(prepared, scored),
+    }
+
+
+def series_section(prepared: Prepared, scored: dict) -> dict:
+    """--series: ``series`` (the column and the series scored) and ``per_series`` scores."""
+    if prepared.layout is None:
+        return {}
+    return {
+        "series": {"column": prepared.layout.column, "names": prepared.series_names},
+        "per_series": scored["per_series"],
     }
 
 
@@ -286,9 +363,7 @@ def write_run(
     history["train_epoch_seconds"] = result.epoch_seconds[: len(history)]
     history.to_csv(tmp / "history.csv", index=False)
     widths = widths if widths is not None else metrics.get("intervals")
-    predictions_frame(prepared, predicted, baselines, widths).to_csv(
-        tmp / "predictions.csv", index=False, float_format="%.6g"
-    )
+    write_predictions(tmp, prepared, predicted, baselines, widths)
     save_run_plots(
         tmp,
         options.model,
@@ -304,4 +379,5 @@ def write_run(
         result.history,
         result.best_epoch,
         widths,
+        (prepared.series_names, prepared.series_ids("test")) if prepared.layout else None,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,9 @@ MAX_GAP_STEPS = 10  # refuse a single gap longer than this many usual steps (unl
 # Squares of scaled values must fit in float32 (the loss squares them): |x| < sqrt(3.4e38).
 MAX_ABS = float(np.sqrt(np.finfo("float32").max))
 
+if TYPE_CHECKING:
+    from forecast.panel import Layout
+
 STEP_FREQ = "step"  # the frequency of rows without a time column (--time-col none)
 
 
@@ -51,6 +55,7 @@ class Series:
     time_col: str
     freq: str
     notes: list[str] = field(default_factory=list)
+    layout: Layout | None = None  # --series: where each series' rows lie in ``frame``
 
 
 def read_series(
@@ -72,16 +77,30 @@ def read_series(
         The validated ``Series``.
     """
     raw, notes = read_raw(Path(path))
+    return series_from_raw(raw, time_col, fill, dayfirst, notes)
+
+
+def series_from_raw(
+    raw: pd.DataFrame,
+    time_col: str | None,
+    fill: str,
+    dayfirst: bool | None,
+    notes: list[str],
+    time_col_found: str | None = None,
+) -> Series:
+    """Validate and index the rows of one series already read by ``read_raw`` (see
+    ``read_series``; ``forecast.panel`` calls it once per series of a long table)."""
     if is_no_time(time_col, raw.columns):
         return step_series(raw, fill, notes)
-    time_col = find_time_column(raw, time_col)
-    if "+" in time_col:
+    time_col = time_col_found or find_time_column(raw, time_col)
+    if "+" in time_col and time_col_found is None:
         notes.append(f"joined date and time-of-day columns into one time column {time_col!r}")
     index, time_notes = parse_times(time_values(raw, time_col), time_col, dayfirst)
     notes += time_notes
+    hint = series_column_hint(raw, index, time_columns(time_col))
     frame = numeric_columns(raw.drop(columns=time_columns(time_col)), notes)
     frame.index = pd.DatetimeIndex(index, name=time_col)
-    frame, sort_notes = sort_and_check_times(frame, time_col)
+    frame, sort_notes = sort_and_check_times(frame, time_col, hint)
     notes += sort_notes
     check_finite(frame)
     freq, freq_notes = infer_frequency(frame.index)
@@ -133,8 +152,25 @@ def numeric_columns(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     return pd.DataFrame(kept, index=raw.index)
 
 
-def sort_and_check_times(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]]:
-    """Sort rows by time (noted) and refuse duplicate timestamps."""
+def series_column_hint(raw: pd.DataFrame, index: pd.DatetimeIndex, skip: list[str]) -> str | None:
+    """The text column that explains duplicate timestamps (one row per value of it and time: a
+    long table of several series), or ``None``."""
+    if not index.duplicated().any():
+        return None
+    for col in raw.columns:
+        if col in skip or pd.api.types.is_numeric_dtype(raw[col]):
+            continue
+        pairs = pd.MultiIndex.from_arrays([index, raw[col].astype("string").fillna("")])
+        if not pairs.duplicated().any():
+            return str(col)
+    return None
+
+
+def sort_and_check_times(
+    frame: pd.DataFrame, name: str, series_col: str | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Sort rows by time (noted) and refuse duplicate timestamps; when a text column
+    ``series_col`` explains them, the error suggests ``--series`` with it."""
     notes = []
     if not frame.index.is_monotonic_increasing:
         notes.append(f"rows were not in time order; sorted them by {name!r}")
@@ -142,6 +178,12 @@ def sort_and_check_times(frame: pd.DataFrame, name: str) -> tuple[pd.DataFrame, 
     dup = frame.index.duplicated()
     if dup.any():
         first = frame.index[np.flatnonzero(dup)[0]]
+        if series_col is not None:
+            raise ForecastError(
+                f"time column {name!r} has {int(dup.sum())} duplicate timestamp(s), first "
+                f"{first}, one row per {series_col!r}: a long table of several series; pass "
+                f"--series {series_col} to train one model on every series"
+            )
         raise ForecastError(
             f"time column {name!r} has {int(dup.sum())} duplicate timestamp(s), first {first}; "
             "keep one row per timestamp (aggregate or drop duplicates)"

@@ -10,6 +10,13 @@ import math
 import keras
 
 
+def float32(kwargs: dict) -> dict:
+    """Layer kwargs computing in float32 unless told otherwise: these layers do the arithmetic
+    of the forecast in original precision (differences of scaled values, the last target added
+    back, calendar angles) also when ``--mixed-precision`` makes the recurrent layers float16."""
+    return {"dtype": "float32", **kwargs}
+
+
 @keras.saving.register_keras_serializable(package="forecast")
 class SubtractLast(keras.layers.Layer):
     """``(batch, window, features)`` → the same, minus each window's last row.
@@ -20,7 +27,7 @@ class SubtractLast(keras.layers.Layer):
     """
 
     def __init__(self, n_relative: int | None = None, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**float32(kwargs))
         self.n_relative = n_relative
 
     def call(self, x):
@@ -38,7 +45,7 @@ class AddLastTarget(keras.layers.Layer):
     """``[change (batch, horizon), window (batch, window, features)]`` → change + last target."""
 
     def __init__(self, target_index: int, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**float32(kwargs))
         self.target_index = target_index
 
     def call(self, inputs):
@@ -62,7 +69,7 @@ class FutureCalendar(keras.layers.Layer):
     """
 
     def __init__(self, first_column: int, periods: list[float], horizon: int, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**float32(kwargs))
         self.first_column = first_column
         self.periods = [float(p) for p in periods]
         self.horizon = horizon

@@ -114,7 +114,7 @@ def plot_memory(ax, result: MemoryResult):
     ax.axhline(BASELINE_MSE, color="grey", ls=":", label="baseline: predict 1.0 (1/6)")
     ax.axhline(
         result.settings.threshold,
-        color="tab:green",
+        color="black",
         ls="--",
         label=f"solved: MSE < {result.settings.threshold}",
     )
@@ -124,13 +124,13 @@ def plot_memory(ax, result: MemoryResult):
     ax.set_xticks([], minor=True)
     ax.set_xlabel("sequence length L")
     ax.set_ylabel("test MSE")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     return ax
 
 
 def save_memory_plot(path: Path, result: MemoryResult) -> None:
     from forecast.plots import plt, save
 
-    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8.5, 4.5), layout="constrained")
     plot_memory(ax, result).set_title("adding problem: test MSE by sequence length")
     save(fig, path)

@@ -131,7 +131,7 @@ def build_model(
         # autoregressive component); forecast.pipeline starts it at the ridge solution
         flat = keras.layers.Flatten(name="highway_window")(x)
         linear = keras.layers.Dense(horizon, dtype="float32", name="highway")(join([flat] + future))
-        out = keras.layers.Add(name="recurrent_plus_highway")([out, linear])
+        out = keras.layers.Add(dtype="float32", name="recurrent_plus_highway")([out, linear])
     if norm == "window":
         out = AddLastTarget(target_index % n_features, name="add_last_target")([out, inputs])
     return keras.Model(inputs, out, name=name)

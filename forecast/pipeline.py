@@ -6,6 +6,7 @@ only inside the functions that train or predict.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import platform
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast import __version__, calendar
+from forecast import __version__, calendar, panel
 from forecast import evaluate as ev
 from forecast.config import FitOptions
 from forecast.errors import ForecastError
@@ -52,12 +53,50 @@ class Prepared:
     values: np.ndarray
     target: np.ndarray
     starts: dict[str, np.ndarray]
+    layout: panel.Layout | None = (
+        None  # --series: where each series lies (``split`` is then unused)
+    )
+    parts: list[Split] | None = None  # --series: each series' own split
+
+    def series_ids(self, part: str) -> np.ndarray:
+        """``(n_windows,)`` series number of each origin of ``part`` (all 0 for one series)."""
+        if self.layout is None:
+            return np.zeros(len(self.starts[part]), dtype="int64")
+        return self.layout.ids(self.starts[part])
+
+    @property
+    def series_names(self) -> list[str]:
+        return list(self.layout.names) if self.layout is not None else []
+
+    def naive_scale(self, k: int | None = None) -> float:
+        """MASE denominator from the training rows (of series ``k``; pooled when ``None``)."""
+        if self.layout is None:
+            return ev.naive_scale(self.target[: self.split.train_end])
+        return panel.naive_scale(self.target, self.layout, self.parts, k)
+
+    def test_span(self) -> tuple[str, str]:
+        """First and last timestamps of the test rows (over every series)."""
+        index = self.series.frame.index
+        if self.layout is None:
+            return str(index[self.split.val_end]), str(index[-1])
+        firsts = [self.layout.bounds[k] + s.val_end for k, s in enumerate(self.parts)]
+        return str(min(index[firsts])), str(max(index))
+
+    def unscale(self, scaled: np.ndarray, part: str) -> np.ndarray:
+        """``(n_windows, horizon)`` scaled target forecasts of ``part`` in original units (each
+        series with its own scaler)."""
+        if self.layout is None:
+            return self.prep.unscale_target(scaled)
+        mean, scale = self.prep.row_stats(self.layout)
+        rows = self.starts[part]
+        i = self.prep.target_index
+        return scaled * scale[rows, i][:, None] + mean[rows, i][:, None]
 
     def dataset(
         self, part: str, batch_size: int, shuffle_seed: int | None = None, with_targets: bool = True
     ):
         return make_dataset(
-            self.values,
+            self.tensor,
             self.prep.target_index,
             self.starts[part],
             self.prep.window,
@@ -67,19 +106,56 @@ class Prepared:
             with_targets,
         )
 
+    @functools.cached_property
+    def tensor(self):
+        """``values`` as one TensorFlow constant that every dataset shares (one copy, not one
+        per dataset: 56 MB each at 1 M rows x 14 inputs)."""
+        import tensorflow as tf
+
+        return tf.constant(self.values, dtype=tf.float32)
+
     def actual(self, part: str) -> np.ndarray:
         """``(n_windows, horizon)`` true targets of ``part`` in original units."""
         return target_windows(self.target, self.starts[part], self.prep.window, self.prep.horizon)
 
 
 def prepare(series: Series, options: FitOptions) -> Prepared:
-    """Select columns, split chronologically and fit the scaler on training rows only."""
+    """Select columns, split chronologically and fit the scaler on training rows only.
+
+    With ``series.layout`` (``--series``): series too short for the window are dropped (noted in
+    ``series.notes``), each series is split on its own and gets its own scaler."""
     columns, target = select_columns(list(series.frame.columns), options.target, options.features)
-    frame = series.frame
-    split = check_enough_rows(len(frame), options.window, options.horizon, options.split)
-    train_rows = frame[columns].to_numpy(dtype="float64")[: split.train_end]
-    check_target_varies(train_rows[:, -1], target)
+    season = options.season or season_for(series.freq)
+    per_series = None
+    if series.layout is not None:
+        series, notes = panel.keep_long_enough(
+            series, options.window, options.horizon, options.split, season
+        )
+        series.notes.extend(notes)
+        layout = series.layout
+        parts = panel.splits(layout, options.split)
+        values = series.frame[columns].to_numpy(dtype="float64")
+        train_rows = values[panel.train_rows(layout, parts)]
+        check_target_varies(train_rows[:, -1], target)
+        stats = [fit_scaler(values[layout.rows(k)][: s.train_end]) for k, s in enumerate(parts)]
+        per_series = {
+            "column": layout.column,
+            "names": list(layout.names),
+            "mean": [m for m, _ in stats],
+            "scale": [sc for _, sc in stats],
+            "n_rows": [int(n) for n in layout.lengths()],
+            "last_timestamp": [
+                str(series.frame.index[layout.bounds[k + 1] - 1]) for k in range(layout.n_series)
+            ],
+        }
+        last = str(series.frame.index.max())
+    else:
+        split = check_enough_rows(len(series.frame), options.window, options.horizon, options.split)
+        train_rows = series.frame[columns].to_numpy(dtype="float64")[: split.train_end]
+        check_target_varies(train_rows[:, -1], target)
+        last = str(series.frame.index[-1])
     mean, scale = fit_scaler(train_rows)
+    frame = series.frame
     prep = Preprocessing(
         columns=columns,
         target=target,
@@ -88,25 +164,64 @@ def prepare(series: Series, options: FitOptions) -> Prepared:
         window=options.window,
         horizon=options.horizon,
         norm=options.norm,
-        season=options.season or season_for(series.freq),
+        season=season,
         split=list(options.split),
         mean=mean,
         scale=scale,
         n_rows=len(frame),
-        last_timestamp=str(frame.index[-1]),
+        last_timestamp=last,
         calendar=calendar.choose(options.calendar, series.freq),
+        series=per_series,
     )
     return reprepare(series, prep)
 
 
 def reprepare(series: Series, prep: Preprocessing) -> Prepared:
     """Apply saved preprocessing to a (possibly new) series, with the saved split fractions."""
+    if prep.series is not None:
+        return reprepare_panel(series, prep)
     split = check_enough_rows(len(series.frame), prep.window, prep.horizon, tuple(prep.split))
     starts = {part: origins(split, prep.window, prep.horizon, part) for part in PARTS}
     target = series.frame[prep.target].to_numpy(dtype="float64")
     values = prep.scale_values(series.frame)
     check_scaled(values, prep.columns)
     return Prepared(series, prep, split, values, target, starts)
+
+
+def reprepare_panel(series: Series, prep: Preprocessing) -> Prepared:
+    """``reprepare`` for a run trained with ``--series``: the series the run knows, each split on
+    its own and scaled with its own saved scaler (others are dropped, noted)."""
+    layout = series.layout
+    if layout is None:
+        raise ForecastError(
+            f"the run was trained on the series of column {prep.series['column']!r}; read the "
+            "CSV with that --series column"
+        )
+    known = [n for n in layout.names if n in prep.series["names"]]
+    unknown = [n for n in layout.names if n not in prep.series["names"]]
+    if not known:
+        raise ForecastError(
+            f"none of the series in the CSV ({panel.shown(layout.names)}) is one the run was "
+            f"trained on ({panel.shown(prep.series['names'])}); a global model needs each "
+            "series' scaler"
+        )
+    if unknown:
+        series = panel.select_series(series, known)
+        series.notes.append(f"skipped series the run was not trained on: {panel.shown(unknown)}")
+    series, notes = panel.keep_long_enough(
+        series, prep.window, prep.horizon, tuple(prep.split), prep.season
+    )
+    series.notes.extend(notes)
+    layout = series.layout
+    parts = panel.splits(layout, tuple(prep.split))
+    starts = {
+        part: panel.panel_origins(layout, parts, prep.window, prep.horizon, part) for part in PARTS
+    }
+    target = series.frame[prep.target].to_numpy(dtype="float64")
+    values = prep.scale_values(series.frame, layout)
+    check_scaled(values, prep.columns)
+    whole = Split(len(series.frame), 0, 0)  # not used: each series has its own in ``parts``
+    return Prepared(series, prep, whole, values, target, starts, layout, parts)
 
 
 def check_scaled(values: np.ndarray, columns: list[str]) -> None:
@@ -125,7 +240,7 @@ def predict_part(model, prepared: Prepared, part: str = "test") -> np.ndarray:
     """``(n_windows, horizon)`` forecasts of ``part`` in the target's original units."""
     ds = prepared.dataset(part, PREDICT_BATCH, with_targets=False)
     scaled = np.asarray(model.predict(ds, verbose=0), dtype="float64")
-    return prepared.prep.unscale_target(scaled)
+    return prepared.unscale(scaled, part)
 
 
 def naive_baselines(prepared: Prepared, part: str = "test") -> dict[str, np.ndarray]:
@@ -142,10 +257,17 @@ def score_all(prepared: Prepared, predicted: np.ndarray, baselines: dict[str, np
     """metrics.json body (without training facts): the model and every baseline on the test
     windows, and the skill against persistence."""
     actual = prepared.actual("test")
-    scale = ev.naive_scale(prepared.target[: prepared.split.train_end])
+    scored = score_windows(actual, predicted, baselines, prepared.naive_scale(), prepared.prep)
+    if prepared.layout is not None:
+        scored["per_series"] = score_per_series(prepared, actual, predicted, baselines)
+    return scored
+
+
+def score_windows(actual, predicted, baselines: dict, scale: float, prep: Preprocessing) -> dict:
+    """Scores of the model and every baseline on the same ``(n_windows, horizon)`` windows."""
     model_scores = ev.scores(actual, predicted, scale)
     baseline_scores = {name: ev.scores(actual, b, scale) for name, b in baselines.items()}
-    baseline_scores["seasonal_naive"]["season"] = prepared.prep.season
+    baseline_scores["seasonal_naive"]["season"] = prep.season
     persistence_rmse = baseline_scores["persistence"]["rmse"]
     skill = ev.skill(model_scores["rmse"], persistence_rmse)
     return {
@@ -155,6 +277,23 @@ def score_all(prepared: Prepared, predicted: np.ndarray, baselines: dict[str, np
         "skill_vs_persistence": skill,
         "beats_persistence": bool(skill > 0),
     }
+
+
+def score_per_series(prepared: Prepared, actual, predicted, baselines: dict) -> dict:
+    """metrics.json ``per_series``: ``{name: {rmse, mae, smape, mase, skill_vs_persistence,
+    baselines, ...}}`` on each series' own test windows, MASE against its own training rows."""
+    ids = prepared.series_ids("test")
+    out = {}
+    for k, name in enumerate(prepared.series_names):
+        mine = ids == k
+        out[name] = score_windows(
+            actual[mine],
+            predicted[mine],
+            {n: b[mine] for n, b in baselines.items()},
+            prepared.naive_scale(k),
+            prepared.prep,
+        )
+    return out
 
 
 def build_for(name: str, prep: Preprocessing, options: FitOptions):
@@ -175,8 +314,17 @@ def build_for(name: str, prep: Preprocessing, options: FitOptions):
     )
 
 
-def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int, checkpoint=None):
+def train_one(
+    name: str,
+    prepared: Prepared,
+    options: FitOptions,
+    verbose: int,
+    checkpoint=None,
+    log_dir: Path | None = None,
+):
     """Build and train registry model ``name`` on ``prepared``; return ``(model, TrainResult)``.
+
+    With ``log_dir``, TensorBoard logs go there (ensemble members: ``log_dir/member<k>``).
 
     With ``options.ensemble`` = K > 1, K members (seeds ``seed … seed + K - 1``) are trained and
     averaged into one model. With a ``forecast.train.Checkpoint`` (single models only), a checkpoint
@@ -185,14 +333,15 @@ def train_one(name: str, prepared: Prepared, options: FitOptions, verbose: int, 
     if name == "linear":  # exact least squares instead of SGD under the epoch budget
         return train_linear(prepared, options)
     if options.ensemble == 1:
-        return train_member(name, prepared, options, verbose, checkpoint)
+        return train_member(name, prepared, options, verbose, checkpoint, log_dir)
     from forecast.models import average_models
     from forecast.train import combine_results
 
     members, results = [], []
     for k in range(options.ensemble):
+        member_log = log_dir / f"member{k}" if log_dir is not None else None
         member, result = train_member(
-            name, prepared, options.replace(seed=options.seed + k), verbose, None
+            name, prepared, options.replace(seed=options.seed + k), verbose, None, member_log
         )
         members.append(member)
         results.append(result)
@@ -216,34 +365,53 @@ def train_linear(prepared: Prepared, options: FitOptions):
     return model, result
 
 
-def train_member(name: str, prepared: Prepared, options: FitOptions, verbose: int, checkpoint):
+def train_member(
+    name: str,
+    prepared: Prepared,
+    options: FitOptions,
+    verbose: int,
+    checkpoint,
+    log_dir: Path | None = None,
+):
     """One recurrent model, seeded with ``options.seed``; a highway model starts from the ridge
     solution on its linear path (recurrent path weighted zero) so training starts where the
-    linear baseline ends."""
+    linear baseline ends.
+
+    With ``--distribute`` or ``--mixed-precision`` the model is built, restored and trained inside
+    ``forecast.distribute.training_scope``, and a plain float32 copy is returned for scoring and
+    saving."""
+    from forecast.distribute import plain_copy, steps_per_execution, training_scope
     from forecast.train import load_checkpoint_model, set_seed, train
 
     set_seed(options.seed)
     best = None
-    if checkpoint is not None and checkpoint.state is not None:
-        model, best = load_checkpoint_model(checkpoint)
-    else:
-        model = build_for(name, prepared.prep, options)
-        if options.highway:
-            start_highway_at_ridge(model, prepared, options)
-            set_seed(options.seed)
-    result = train(
-        model,
-        prepared.dataset("train", options.batch_size, shuffle_seed=options.seed),
-        prepared.dataset("val", options.batch_size),
-        n_train_windows=len(prepared.starts["train"]),
-        epochs=options.epochs,
-        patience=options.patience,
-        learning_rate=options.learning_rate,
-        steps_per_execution=options.steps_per_execution,
-        verbose=verbose,
-        checkpoint=checkpoint,
-        best_weights=best,
-    )
+    with training_scope(options.distribute, options.mixed_precision):
+        if checkpoint is not None and checkpoint.state is not None:
+            model, best = load_checkpoint_model(checkpoint)
+        else:
+            model = build_for(name, prepared.prep, options)
+            if options.highway:
+                start_highway_at_ridge(model, prepared, options)
+                set_seed(options.seed)
+        result = train(
+            model,
+            prepared.dataset("train", options.batch_size, shuffle_seed=options.seed),
+            prepared.dataset("val", options.batch_size),
+            n_train_windows=len(prepared.starts["train"]),
+            epochs=options.epochs,
+            patience=options.patience,
+            learning_rate=options.learning_rate,
+            steps_per_execution=steps_per_execution(
+                options.steps_per_execution, options.distribute
+            ),
+            verbose=verbose,
+            checkpoint=checkpoint,
+            best_weights=best,
+            batch_size=options.batch_size,
+            log_dir=log_dir,
+        )
+    if options.distribute != "none" or options.mixed_precision:
+        model = plain_copy(model, lambda: build_for(name, prepared.prep, options))
     return model, result
 
 
@@ -291,28 +459,70 @@ def predictions_frame(
     predicted: np.ndarray,
     baselines: dict[str, np.ndarray],
     widths: dict[str, list[float]] | None = None,
+    origins: slice = slice(None),
 ) -> pd.DataFrame:
     """predictions.csv: one row per (test origin, horizon step), original units, with the
-    conformal bands ``lower_80, upper_80, lower_95, upper_95`` when ``widths`` is given."""
+    conformal bands ``lower_80, upper_80, lower_95, upper_95`` when ``widths`` is given.
+
+    ``origins`` selects a slice of the test origins (``predicted`` and ``baselines`` are the
+    full ``(n_windows, horizon)`` arrays), so a large file can be written chunk by chunk."""
     from forecast.intervals import interval_columns
 
     p = prepared.prep
-    starts = prepared.starts["test"]
+    starts = prepared.starts["test"][origins]
+    predicted = predicted[origins]
+    # per-origin widths (n_windows, horizon) follow the slice; per-step ones (horizon,) do not
+    widths = {
+        k: np.asarray(w)[origins] if np.ndim(w) == 2 else w for k, w in (widths or {}).items()
+    }
     index = prepared.series.frame.index
     steps = np.arange(1, p.horizon + 1)
     rows = (starts[:, None] + p.window - 1 + steps).ravel()
+    names = (
+        {
+            prepared.layout.column: np.repeat(
+                np.asarray(prepared.layout.names)[prepared.layout.ids(starts)], p.horizon
+            )
+        }
+        if prepared.layout is not None
+        else {}
+    )
     return pd.DataFrame(
         {
+            **names,
             "timestamp": index[rows],
             "step": np.tile(steps, len(starts)),
             "origin": index[np.repeat(starts + p.window - 1, p.horizon)],
-            "actual": prepared.actual("test").ravel(),
+            "actual": target_windows(prepared.target, starts, p.window, p.horizon).ravel(),
             "predicted": predicted.ravel(),
-            **{k: v.ravel() for k, v in interval_columns(predicted, widths or {}).items()},
-            **{name: b.ravel() for name, b in baselines.items()},
+            **{k: v.ravel() for k, v in interval_columns(predicted, widths).items()},
+            **{name: b[origins].ravel() for name, b in baselines.items()},
         }
     )
 
 
 def load_series_for(csv: Path, options: FitOptions) -> Series:
-    return read_series(Path(csv), options.time_col, options.fill, options.dayfirst)
+    """The CSV as ``options`` read it: one series, or (``--series``) every series of a long
+    table (``--only``: some of them)."""
+    if options.series is not None:
+        series = panel.read_panel(
+            Path(csv),
+            options.series,
+            options.time_col,
+            options.fill,
+            options.dayfirst,
+            options.only,
+        )
+    else:
+        series = read_series(Path(csv), options.time_col, options.fill, options.dayfirst)
+    release_arrow_memory()
+    return series
+
+
+def release_arrow_memory() -> None:
+    """Hand memory that pyarrow's pool keeps after reading back to the system: 166 MB of RSS
+    after reading a 1 M x 8 CSV (bench/scale.py), which would otherwise stay for the whole fit."""
+    import sys
+
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()

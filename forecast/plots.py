@@ -181,20 +181,111 @@ def save_run_plots(
     history: dict[str, list[float]],
     best_epoch: int,
     widths: dict | None = None,
+    series: tuple[list[str], np.ndarray] | None = None,
 ) -> None:
-    """Write forecast.png, loss.png, per_horizon.png and (with diagnostics) lag.png into ``out``."""
+    """Write forecast.png, loss.png, per_horizon.png and (with diagnostics) lag.png into ``out``.
+
+    With ``series`` = ``(names, ids)`` (``--series``; ``ids``: ``(n_windows,)`` series number of
+    each test origin), forecast.png is a grid of the first ``GRID_SERIES`` series."""
     horizon = actual.shape[1]
     times = np.asarray(index)[starts[:, None] + window + np.arange(horizon)]
     title, colour = verdict(model, metrics["rmse"], metrics["baselines"]["persistence"]["rmse"])
     linear = metrics["baselines"].get("linear", {}).get("rmse")
     if model != "linear" and linear is not None and linear < metrics["rmse"]:  # the true winner
         title, colour = f"{title}; the linear baseline is better (RMSE {linear:.3g})", "tab:orange"
+    widths = widths if widths is not None else metrics.get("intervals")
+    if series is not None:
+        fig = series_grid(times, actual, predicted, baselines, model, widths, metrics, *series)
+        fig.suptitle(f"pooled over {len(series[0])} series: {title}", color=colour, fontsize=11)
+        save(fig, out / "forecast.png")
+    else:
+        forecast_figure(
+            out,
+            model,
+            target,
+            index,
+            target_values,
+            starts,
+            window,
+            actual,
+            predicted,
+            baselines,
+            widths,
+            times,
+            title,
+            colour,
+        )
+    save_other_plots(out, model, metrics, history, best_epoch, title, colour)
 
+
+GRID_SERIES = 6  # panels of forecast.png with --series
+
+
+def series_grid(times, actual, predicted, baselines, model, widths, metrics, names, ids):
+    """One panel per series (the first ``GRID_SERIES``): its test period, actual vs the model's
+    step-1 forecast with its bands and persistence, titled with its skill.
+
+    Args:
+        times, actual, predicted: ``(n_windows, horizon)`` of every series' test origins.
+        names: series names; ids: ``(n_windows,)`` series number of each origin.
+    """
+    shown_names = names[:GRID_SERIES]
+    cols = 1 if len(shown_names) == 1 else 2 if len(shown_names) <= 4 else 3
+    rows = -(-len(shown_names) // cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4.2 * cols + 1, 3.2 * rows + 0.6), layout="constrained", squeeze=False
+    )
+    per = metrics.get("per_series", {})
+    for k, ax in enumerate(axes.ravel()):
+        if k >= len(shown_names):
+            ax.axis("off")
+            continue
+        mine = ids == k
+        w = {key: np.asarray(v)[mine] for key, v in (widths or {}).items() if np.ndim(v) == 2}
+        plot_test_period(ax, times[mine], actual[mine], predicted[mine], [1], model, w or None)
+        ax.plot(
+            times[mine][:, 0],
+            baselines["persistence"][mine][:, 0],
+            ls=":",
+            color="grey",
+            lw=1,
+            label="persistence",
+        )
+        ax.legend(loc="upper left", fontsize=6, ncol=2)
+        skill = per.get(names[k], {}).get("skill_vs_persistence", float("nan"))
+        ax.set_title(f"{names[k]}: skill {skill:+.1%} vs persistence", fontsize=9)
+    return fig
+
+
+def forecast_figure(
+    out,
+    model,
+    target,
+    index,
+    target_values,
+    starts,
+    window,
+    actual,
+    predicted,
+    baselines,
+    widths,
+    times,
+    title,
+    colour,
+) -> None:
+    """forecast.png of one series: the test period, and three example origins."""
+    horizon = actual.shape[1]
     fig = plt.figure(figsize=(12, 7), layout="constrained")
     grid = fig.add_gridspec(2, 3, height_ratios=[3, 2])
-    widths = widths if widths is not None else metrics.get("intervals")
+    shown = thin(len(starts))
     ax = plot_test_period(
-        fig.add_subplot(grid[0, :]), times, actual, predicted, sorted({1, horizon}), model, widths
+        fig.add_subplot(grid[0, :]),
+        times[shown],
+        actual[shown],
+        predicted[shown],
+        sorted({1, horizon}),
+        model,
+        {k: np.asarray(w)[shown] if np.ndim(w) == 2 else w for k, w in (widths or {}).items()},
     )
     ax.set_title(f"{target}: test period", fontsize=10)
     ax.set_ylabel(target)
@@ -218,6 +309,9 @@ def save_run_plots(
     fig.suptitle(title, color=colour, fontsize=11)
     save(fig, out / "forecast.png")
 
+
+def save_other_plots(out, model, metrics, history, best_epoch, title, colour) -> None:
+    """loss.png, per_horizon.png and (with diagnostics) lag.png."""
     fig, ax = plt.subplots(figsize=(7, 4), layout="constrained")
     plot_loss(ax, history, best_epoch).set_title(f"{model} training")
     save(fig, out / "loss.png")
@@ -242,6 +336,19 @@ def save_run_plots(
             fontsize=9,
         )
         save(fig, out / "lag.png")
+
+
+MAX_POINTS = 4000  # per line of the test-period plot: more than its pixels across
+
+
+def thin(n: int, limit: int | None = None) -> np.ndarray:
+    """Evenly spaced indices of at most ``limit`` of ``n`` points (all of them when ``n`` is
+    smaller), first and last included: a 150,000-origin test period draws as fast as a small
+    one and looks the same at 110 dpi."""
+    limit = MAX_POINTS if limit is None else limit
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, limit).round().astype("int64"))
 
 
 def save(fig, path: Path) -> None:

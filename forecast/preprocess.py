@@ -126,6 +126,9 @@ class Preprocessing:
     last_timestamp: str
     calendar: list[str] = field(default_factory=list)
     format_version: int = FORMAT_VERSION
+    # --series: {"column", "names", "mean", "scale", "n_rows", "last_timestamp"}, per series in
+    # ``names`` order (``mean`` / ``scale`` above are then the pooled training rows', for reference)
+    series: dict | None = None
 
     @property
     def target_index(self) -> int:
@@ -142,7 +145,28 @@ class Preprocessing:
         return [calendar.period_rows(name, self.freq) for name in self.calendar]
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if d["series"] is None:  # a single series: the file stays as it always was
+            del d["series"]
+        return d
+
+    def series_index(self, name: str) -> int:
+        """Position of series ``name`` in the ``series`` section."""
+        names = self.series["names"] if self.series else []
+        if name not in names:
+            raise ForecastError(f"series {name!r} is not one the run was trained on")
+        return names.index(name)
+
+    def row_stats(self, layout=None) -> tuple[np.ndarray, np.ndarray]:
+        """Scaler ``(mean, scale)``: ``(n_columns,)`` each for a single series, ``(n_rows,
+        n_columns)`` (each series' own, over its rows) for a ``forecast.panel.Layout``."""
+        if layout is None or self.series is None:
+            return np.asarray(self.mean), np.asarray(self.scale)
+        from forecast.panel import per_row
+
+        ks = [self.series_index(name) for name in layout.names]
+        mean = per_row([self.series["mean"][k] for k in ks], layout)
+        return mean, per_row([self.series["scale"][k] for k in ks], layout)
 
     @classmethod
     def from_dict(cls, d: dict) -> Preprocessing:
@@ -155,7 +179,8 @@ class Preprocessing:
             )
         names = [f.name for f in fields(cls)]
         unknown = sorted(set(d) - set(names))
-        optional = ("format_version", "calendar")  # runs saved before --calendar have none
+        # runs saved before --calendar have no calendar; single-series runs have no series
+        optional = ("format_version", "calendar", "series")
         missing = [n for n in names if n not in d and n not in optional]
         if unknown or missing:
             what = [f"unknown key(s) {', '.join(unknown)}"] if unknown else []
@@ -171,11 +196,13 @@ class Preprocessing:
             )
         return cls(**d)
 
-    def scale_values(self, frame: pd.DataFrame) -> np.ndarray:
+    def scale_values(self, frame: pd.DataFrame, layout=None) -> np.ndarray:
         """``(n_rows, n_columns + 2 * len(calendar))`` float32 model inputs: the columns in
-        training order in scaled units, then the calendar features of ``frame``'s timestamps."""
+        training order in scaled units (each series with its own scaler when ``layout`` is a
+        ``forecast.panel.Layout``), then the calendar features of ``frame``'s timestamps."""
         values = frame[self.columns].to_numpy(dtype="float64")
-        scaled = ((values - np.asarray(self.mean)) / np.asarray(self.scale)).astype("float32")
+        mean, scale = self.row_stats(layout)
+        scaled = ((values - mean) / scale).astype("float32")
         if not self.calendar:
             return scaled
         cal = calendar.features(pd.DatetimeIndex(frame.index), self.calendar, self.freq)
@@ -230,8 +257,28 @@ def _valid(name: str, v, d: dict) -> bool:
         "last_timestamp": lambda: isinstance(v, str),
         "calendar": lambda: isinstance(v, list) and all(c in calendar.CYCLE_DAYS for c in v),
         "format_version": lambda: True,
+        "series": lambda: v is None or _valid_series(v, n),
     }
     return bool(checks[name]())
+
+
+def _valid_series(v, n: int) -> bool:
+    """The ``series`` section: names and, for each, a scaler of ``n`` columns, rows and end."""
+    keys = {"column", "names", "mean", "scale", "n_rows", "last_timestamp"}
+    if not isinstance(v, dict) or set(v) != keys or not isinstance(v["column"], str):
+        return False
+    names = v["names"]
+    if not (isinstance(names, list) and names and all(isinstance(x, str) for x in names)):
+        return False
+    k = len(names)
+    return (
+        len(set(names)) == k
+        and all(isinstance(v[key], list) and len(v[key]) == k for key in keys - {"column"})
+        and all(_numbers(m, n) for m in v["mean"])
+        and all(_numbers(s, n) and all(x > 0 for x in s) for s in v["scale"])
+        and all(_is_int(r) and r >= 1 for r in v["n_rows"])
+        and all(isinstance(t, str) for t in v["last_timestamp"])
+    )
 
 
 def fit_scaler(train_values: np.ndarray) -> tuple[list[float], list[float]]:

@@ -210,3 +210,39 @@ def interval_line(metrics: dict) -> str:
     return (
         f"intervals ({method}; widths for the next forecast) " + "; ".join(parts) if parts else ""
     )
+
+
+SERIES_SHOWN = 20  # rows of the per-series table printed; metrics.json has them all
+
+
+def series_table(metrics: dict, limit: int = SERIES_SHOWN) -> str:
+    """--series: one row per series, the model's RMSE against persistence (and the linear
+    baseline) on that series' own test windows; ``""`` for a single series."""
+    per = metrics.get("per_series")
+    if not per:
+        return ""
+    names = list(per)
+    width = max(8, *(len(n) for n in names[:limit])) + 2
+    head = ["windows", "RMSE", "persist.", "skill", "linear", "MASE"]
+    lines = [
+        f"per series ({metrics['series']['column'] if 'series' in metrics else 'series'}; "
+        "test windows of each; skill vs persistence):",
+        f"{'':<{width}}" + "".join(f"{c:>10}" for c in head),
+    ]
+    for name in names[:limit]:
+        s = per[name]
+        base = s["baselines"]
+        cells = [
+            str(s["n_test_windows"]),
+            fmt(s["rmse"]),
+            fmt(base["persistence"]["rmse"]),
+            fmt(s["skill_vs_persistence"], "+.1%"),
+            fmt(base["linear"]["rmse"]) if "linear" in base else "",
+            fmt(s["mase"], ".3f"),
+        ]
+        lines.append(f"{name:<{width}}" + "".join(f"{c:>10}" for c in cells))
+    wins = sum(per[n]["skill_vs_persistence"] > 0 for n in names)
+    lines.append(f"{metrics['model']} beats persistence on {wins} of {len(names)} series")
+    if len(names) > limit:
+        lines.append(f"... and {len(names) - limit} more series in metrics.json (per_series)")
+    return "\n".join(lines)

@@ -7,10 +7,12 @@ evaluates anything from the directory.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
 import shutil
+import socket
 import tempfile
 import zipfile
 from datetime import datetime
@@ -23,13 +25,111 @@ LINEAR_FILE = "baseline_linear.keras"
 
 
 def default_run_dir(model: str, root: Path = Path("runs")) -> Path:
-    """``runs/<YYYYmmdd-HHMMSS>-<model>``, made unique with a counter if needed."""
+    """``runs/<YYYYmmdd-HHMMSS>-<model>``, made unique with a counter if needed.
+
+    The name is reserved by taking its lock (``lock_out``) before returning, so fits started in
+    the same second by different processes get different directories; ``out_lock`` in this
+    process then finds the lock already held, and it is released when this process ends.
+    """
     stem = root / f"{datetime.now():%Y%m%d-%H%M%S}-{model}"
     path, k = stem, 1
-    while path.exists():
+    while path.exists() or checkpoint_of(path).exists() or not try_lock(path, again=False):
         k += 1
         path = stem.with_name(f"{stem.name}-{k}")
     return path
+
+
+def checkpoint_of(out: Path) -> Path:
+    """The resumable checkpoint beside run ``out``: ``<out>.partial``."""
+    return out.with_name(f"{out.name}.partial")
+
+
+def lock_of(out: Path) -> Path:
+    """The lock file beside run ``out``: ``<out>.lock`` (it holds the writer's pid and host)."""
+    return out.with_name(f"{out.name}.lock")
+
+
+HELD: dict[Path, int] = {}  # lock file → open descriptor holding its flock, in this process
+
+
+def try_lock(out: Path, again: bool = True) -> bool:
+    """Take ``<out>.lock`` for this process unless another live process holds it.
+
+    The lock is an ``flock`` on the file, so the kernel drops it when its holder dies however it
+    dies: a lock left by a dead process is simply taken over. Returns ``True`` when held, also
+    when this process held it already unless ``again`` is ``False``.
+    """
+    path = lock_of(out).resolve()
+    if path in HELD:
+        return again
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no locking
+        return True
+    path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        try:  # the holder before us may have removed the file between our open and flock
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+    HELD[path] = fd
+    return True
+
+
+def unlock(out: Path) -> None:
+    """Release and remove ``<out>.lock`` if this process holds it."""
+    path = lock_of(out).resolve()
+    fd = HELD.pop(path, None)
+    if fd is None:
+        return
+    with contextlib.suppress(OSError):
+        path.unlink()
+    os.close(fd)
+
+
+def lock_holder(out: Path) -> str:
+    """``"pid N on HOST"`` from ``<out>.lock``, for messages."""
+    try:
+        pid, host = lock_of(out).read_text().split()[:2]
+    except (OSError, ValueError):
+        return "another process"
+    return f"pid {pid} on {host}"
+
+
+@contextlib.contextmanager
+def out_lock(out: Path):
+    """Hold ``<out>.lock`` while writing run ``out`` (its checkpoint included).
+
+    Raises:
+        ForecastError: when another live process is writing ``out``.
+    """
+    if not try_lock(out):
+        raise ForecastError(
+            f"--out {out} is being written by another forecast process ({lock_holder(out)}; "
+            f"lock {lock_of(out)}); wait for it to finish or choose another --out"
+        )
+    try:
+        yield
+    finally:
+        unlock(out)
+
+
+@atexit.register
+def release_all() -> None:
+    """Remove the lock files still held at exit (names reserved by ``default_run_dir``)."""
+    for path in list(HELD):
+        unlock(path.with_name(path.name[: -len(".lock")]))
 
 
 def check_out_dir(out: Path, overwrite: bool) -> None:
@@ -67,6 +167,17 @@ def staged_dir(out: Path):
         raise ForecastError(
             f"cannot write run directory {out} ({e.strerror}); check free space and permissions"
         ) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def scratch_dir():
+    """Yield a temporary directory that is removed afterwards (what a non-chief worker of a
+    multi-worker run writes into)."""
+    tmp = Path(tempfile.mkdtemp(prefix="forecast-worker-"))
+    try:
+        yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

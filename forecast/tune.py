@@ -283,23 +283,22 @@ def make_tuner(
     trial's row, ``val_rmse`` included), driven by Bayesian optimisation that runs the starting
     options first and stops proposing trials once ``keep_going()`` is false."""
     import keras_tuner
-    from keras_tuner.src.engine import trial as trial_module
-
-    running = trial_module.TrialStatus.RUNNING
+    from keras_tuner.engine.trial import TrialStatus
 
     class StartFirstOracle(keras_tuner.oracles.BayesianOptimizationOracle):
         def populate_space(self, trial_id):
             if not keep_going():
-                return {"status": trial_module.TrialStatus.STOPPED, "values": None}
+                return {"status": TrialStatus.STOPPED, "values": None}
             if not self.trials:
-                return {"status": running, "values": {k: getattr(start, k) for k in choices}}
-            done = [t for t in self.trials.values() if t.status == "COMPLETED"]
+                values = {k: getattr(start, k) for k in choices}
+                return {"status": TrialStatus.RUNNING, "values": values}
+            done = [t for t in self.trials.values() if t.status == TrialStatus.COMPLETED]
             if len(done) < self.num_initial_points:
                 return self._random_populate_space()
             values = propose(self)
             if values is None:
                 return self._random_populate_space()
-            return {"status": running, "values": values}
+            return {"status": TrialStatus.RUNNING, "values": values}
 
     class ForecastTuner(keras_tuner.Tuner):
         def run_trial(self, trial, *args, **kwargs):
@@ -450,7 +449,7 @@ def finish(report: TuneReport, start: FitOptions, series: Series, csv: Path) -> 
     header = (
         f"forecast tune: best of {len(report.rows)} trial(s) (trial {best_row['trial']}), "
         f"val RMSE {best_row['val_rmse']:.6g}\n"
-        f"reproduce: forecast fit {csv} --config best.toml"
+        f"reproduce: forecast fit {csv} --config {report.out / 'best.toml'}"
     )
     with runs.staged_dir(report.out) as tmp:
         trials_frame(report.rows).to_csv(tmp / "trials.csv", index=False, float_format="%.6g")
