@@ -330,6 +330,7 @@ def write_comparison(
 ) -> None:
     """comparison.csv / .json / .md and the comparison plots into ``tmp``."""
     from forecast.compare_plots import save_compare_plots
+    from forecast.html import write_compare_report
 
     flat = [{k: v for k, v in r.items() if not isinstance(v, list)} for r in rows]
     pd.DataFrame(flat).to_csv(tmp / "comparison.csv", index=False, float_format="%.6g")
@@ -369,3 +370,4 @@ def write_comparison(
     ]
     (tmp / "comparison.md").write_text("\n".join(md) + "\n")
     save_compare_plots(tmp, rows, results, prepared, baselines)
+    write_compare_report(tmp, rows, runs.read_json(tmp, "comparison.json"))

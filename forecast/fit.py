@@ -16,6 +16,7 @@ from forecast.config import FitOptions
 from forecast.diagnostics import diagnose
 from forecast.distribute import describe, is_chief
 from forecast.errors import ForecastError
+from forecast.html import write_run_report
 from forecast.intervals import coverage, interval_metrics, origin_widths
 from forecast.pipeline import (
     Prepared,
@@ -381,3 +382,4 @@ def write_run(
         widths,
         (prepared.series_names, prepared.series_ids("test")) if prepared.layout else None,
     )
+    write_run_report(tmp, metrics, config)

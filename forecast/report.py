@@ -207,6 +207,13 @@ def interval_line(metrics: dict) -> str:
             f"test coverage {fmt(cov, '.1%')}{mean}"
         )
     method = metrics.get("interval_method", "split conformal").split(" (")[0]
+    if not parts and "coverage_80" in metrics:  # --series: each series' widths in per_series
+        covered = ", ".join(
+            f"{k}% {fmt(metrics[f'coverage_{k}'], '.1%')}"
+            for k in ("80", "95")
+            if f"coverage_{k}" in metrics
+        )
+        return f"intervals ({method}, calibrated per series): test coverage {covered}"
     return (
         f"intervals ({method}; widths for the next forecast) " + "; ".join(parts) if parts else ""
     )
