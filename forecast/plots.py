@@ -190,6 +190,9 @@ def save_run_plots(
     horizon = actual.shape[1]
     times = np.asarray(index)[starts[:, None] + window + np.arange(horizon)]
     title, colour = verdict(model, metrics["rmse"], metrics["baselines"]["persistence"]["rmse"])
+    linear = metrics["baselines"].get("linear", {}).get("rmse")
+    if model != "linear" and linear is not None and linear < metrics["rmse"]:  # the true winner
+        title, colour = f"{title}; the linear baseline is better (RMSE {linear:.3g})", "tab:orange"
     widths = widths if widths is not None else metrics.get("intervals")
     if series is not None:
         fig = series_grid(times, actual, predicted, baselines, model, widths, metrics, *series)
