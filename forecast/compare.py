@@ -325,6 +325,23 @@ def markdown_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def series_rmse(results: dict[str, ModelRuns]) -> dict:
+    """--series: ``series`` (column, names) and ``per_series: {series: {model: RMSE mean over
+    seeds, persistence: …, linear: …}}``; ``{}`` for a single series."""
+    first = next(iter(results.values())).metrics[0]
+    if "per_series" not in first:
+        return {}
+    table = {}
+    for series, scores in first["per_series"].items():
+        row = {
+            n: float(np.mean([m["per_series"][series]["rmse"] for m in r.metrics]))
+            for n, r in results.items()
+        }
+        row.update({b: s["rmse"] for b, s in scores["baselines"].items()})
+        table[series] = row
+    return {"series": first["series"], "per_series": table}
+
+
 def write_comparison(
     tmp: Path, rows, results, prepared, baselines, csv: Path, options: FitOptions, seeds: int
 ) -> None:
@@ -352,6 +369,7 @@ def write_comparison(
             "options": options.to_dict(),
             "rows": rows,
             "runs": {n: [f"{n}-seed{m['seed']}" for m in r.metrics] for n, r in results.items()},
+            **series_rmse(results),
         },
     )
     md = [

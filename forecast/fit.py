@@ -320,8 +320,15 @@ def series_section(prepared: Prepared, scored: dict) -> dict:
     """--series: ``series`` (the column and the series scored) and ``per_series`` scores."""
     if prepared.layout is None:
         return {}
+    skills = [s["skill_vs_persistence"] for s in scored["per_series"].values()]
     return {
-        "series": {"column": prepared.layout.column, "names": prepared.series_names},
+        "series": {
+            "column": prepared.layout.column,
+            "names": prepared.series_names,
+            # pooled RMSE weighs series by their units; these count every series alike
+            "beats_persistence": int(sum(k > 0 for k in skills)),
+            "median_skill_vs_persistence": float(np.median(skills)),
+        },
         "per_series": scored["per_series"],
     }
 

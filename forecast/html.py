@@ -217,10 +217,30 @@ def compare_page(
         "its own report.html.</p>"
     )
     sections = [("Models and baselines on identical test windows", results)]
+    if summary.get("per_series"):
+        column = summary.get("series", {}).get("column", "series")
+        sections.append((f"RMSE per series ({column})", series_compare_table(summary)))
     figures = '<div class="plots">' + "".join(image(n, png) for n, png in images.items()) + "</div>"
     sections += [("Plots", figures), ("Options", options_table(summary.get("options", {})))]
     good = verdict.startswith("verdict: ") and summary.get("best") == summary.get("best_model")
     return page(title, verdict, good, sections, meta)
+
+
+def series_compare_table(summary: dict) -> str:
+    """--series compare: RMSE of every model (mean over seeds) and baseline, one row per series,
+    the lowest of each row in bold."""
+    per = summary["per_series"]
+    names = list(next(iter(per.values())))
+    body = []
+    for series, scores in per.items():
+        best = min(scores, key=scores.get)
+        cells = [esc(series)] + [
+            f"<b>{esc(number(scores[n]))}</b>" if n == best else esc(number(scores[n]))
+            for n in names
+        ]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    head = "".join(f"<th>{esc(h)}</th>" for h in ["series", *names])
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def read_images(directory: Path, names: Iterable[str]) -> dict[str, bytes]:

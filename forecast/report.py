@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 COLUMNS = ("RMSE", "MAE", "sMAPE%", "MASE", "skill")
 
 
@@ -248,8 +250,12 @@ def series_table(metrics: dict, limit: int = SERIES_SHOWN) -> str:
             fmt(s["mase"], ".3f"),
         ]
         lines.append(f"{name:<{width}}" + "".join(f"{c:>10}" for c in cells))
-    wins = sum(per[n]["skill_vs_persistence"] > 0 for n in names)
-    lines.append(f"{metrics['model']} beats persistence on {wins} of {len(names)} series")
+    skills = [per[n]["skill_vs_persistence"] for n in names]
+    wins = sum(k > 0 for k in skills)
+    lines.append(
+        f"{metrics['model']} beats persistence on {wins} of {len(names)} series (median skill "
+        f"{fmt(float(np.median(skills)), '+.1%')}; the pooled RMSE weighs series by their units)"
+    )
     if len(names) > limit:
         lines.append(f"... and {len(names) - limit} more series in metrics.json (per_series)")
     return "\n".join(lines)

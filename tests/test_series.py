@@ -185,6 +185,9 @@ def test_fit_on_a_real_long_table_scores_every_series_and_pools(stocks_run):
     assert list(predictions.columns[:2]) == ["symbol", "timestamp"]
     assert sorted(predictions["symbol"].unique()) == sorted(names)
     assert "per series (symbol" in result.stdout
+    wins = sum(m["per_series"][n]["skill_vs_persistence"] > 0 for n in names)
+    assert m["series"]["beats_persistence"] == wins
+    assert f"beats persistence on {wins} of 5 series" in result.stdout
 
 
 def test_predict_forecasts_every_series(stocks_run, tmp_path):
@@ -219,3 +222,18 @@ def test_a_series_run_refuses_a_single_series_csv(stocks_run, sine_csv):
     result = invoke("evaluate", out, sine_csv)
     assert result.exit_code == 2
     assert "--series 'symbol' is not a column" in result.stderr
+
+
+def test_compare_with_series_reports_rmse_per_series(tmp_path):
+    out = tmp_path / "cmp"
+    args = ["compare", STOCKS, "--series", "symbol", "--only", "IBM,GOOG", "--models", "rnn"]
+    result = invoke(*args, "--seeds", "1", *TINY, "--out", out)
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "comparison.json").read_text())
+    assert data["series"]["names"] == ["IBM", "GOOG"]
+    run = json.loads((out / "rnn-seed42" / "metrics.json").read_text())
+    for name in ("IBM", "GOOG"):
+        row = data["per_series"][name]
+        assert row["rnn"] == pytest.approx(run["per_series"][name]["rmse"])
+        assert row["persistence"] == run["per_series"][name]["baselines"]["persistence"]["rmse"]
+    assert "RMSE per series (symbol)" in (out / "report.html").read_text(encoding="utf-8")
