@@ -243,3 +243,12 @@ def select_series(series, names: list[str]):
     bounds = tuple(int(b) for b in np.cumsum([0] + [int(lengths[k]) for k in keep]))
     kept = Layout(layout.column, tuple(layout.names[k] for k in keep), bounds)
     return replace(series, frame=series.frame.iloc[rows], layout=kept)
+
+
+def shortest_kept(series, window: int, horizon: int, fractions, season: int) -> int:
+    """Rows of the shortest series that ``window`` keeps (all rows for a single series): a
+    search over windows capped by it scores every trial on the same series."""
+    if series.layout is None:
+        return len(series.frame)
+    kept, _ = keep_long_enough(series, window, horizon, fractions, season)
+    return int(kept.layout.lengths().min())

@@ -35,6 +35,7 @@ from forecast import evaluate as ev
 from forecast.config import CALENDARS, NORMS, TUNE_BUDGET_MINUTES, TUNE_TRIALS, TUNED, FitOptions
 from forecast.errors import ForecastError
 from forecast.io import Series, season_for
+from forecast.panel import shortest_kept
 from forecast.preprocess import check_enough_rows
 
 WINDOW_MULTIPLES = (1, 2, 3, 4, 6, 8)
@@ -100,7 +101,9 @@ def space(start: FitOptions, series: Series) -> dict[str, list]:
     cycle it can resolve does not search the calendar.
     """
     season = start.season or season_for(series.freq)
-    choices: dict[str, list] = {"window": window_choices(start, season, len(series.frame))}
+    # --series: capped by the shortest series, so that every trial scores the same series
+    rows = shortest_kept(series, start.window, start.horizon, start.split, season)
+    choices: dict[str, list] = {"window": window_choices(start, season, rows)}
     if start.model != "linear":
         choices["units"] = sorted({*UNITS, start.units})
         choices["layers"] = sorted({*LAYERS, start.layers})

@@ -237,3 +237,15 @@ def test_compare_with_series_reports_rmse_per_series(tmp_path):
         assert row["rnn"] == pytest.approx(run["per_series"][name]["rmse"])
         assert row["persistence"] == run["per_series"][name]["baselines"]["persistence"]["rmse"]
     assert "RMSE per series (symbol)" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_tune_searches_only_windows_that_keep_every_series():
+    from forecast.tune import space
+
+    start = FitOptions(series="symbol", window=12, horizon=3)
+    series = load_series_for(STOCKS, start)
+    windows = space(start, series)["window"]
+    assert len(windows) > 1  # the search still has windows to try
+    for window in windows:  # GOOG (68 rows) stays in every trial: trials score the same series
+        prepared = prepare(load_series_for(STOCKS, start), start.replace(window=window))
+        assert len(prepared.series_names) == 5, window
