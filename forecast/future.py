@@ -44,6 +44,11 @@ def read_like_run(csv: Path, prep: Preprocessing, config: dict, only: str | None
         from forecast.panel import read_panel
 
         series = read_panel(csv, prep.series["column"], time_col, fill, dayfirst, only)
+    elif only is not None:
+        raise ForecastError(
+            f"--only {only} selects series, but the run was trained on one series (no --series); "
+            "drop --only"
+        )
     else:
         series = read_series(csv, time_col, fill, dayfirst)
     missing = [c for c in prep.columns if c not in series.frame.columns]

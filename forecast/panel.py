@@ -9,6 +9,7 @@ scaler state lives in preprocessing.json's ``series`` section (``forecast.prepro
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -113,11 +114,13 @@ def read_panel(
     time_name = None
     for name in names:
         own: list[str] = []
-        part = raw[labels == name].reset_index(drop=True)
+        positions = np.flatnonzero(labels == name)
+        part = raw.iloc[positions].reset_index(drop=True)
         try:
             one = series_from_raw(part, time_col, fill, dayfirst, own, found)
         except ForecastError as e:
-            raise ForecastError(f"series {name!r} of --series {column}: {e}") from None
+            message = file_lines(str(e), positions)
+            raise ForecastError(f"series {name!r} of --series {column}: {message}") from None
         frames.append(one.frame)
         freqs[name] = one.freq
         time_name = one.time_col
@@ -131,6 +134,18 @@ def read_panel(
     layout = Layout(column, tuple(names), bounds)
     notes.append(f"{len(names)} series in column {column!r}: {shown(names)}")
     return Series(frame, time_name, freqs[names[0]], notes, layout)
+
+
+def file_lines(message: str, positions: np.ndarray) -> str:
+    """``message`` about one series' rows with its ``line N`` (a row of the series) turned into
+    the line of the whole file (``positions``: the file rows of the series)."""
+    from forecast.times import line_of
+
+    def fix(match: re.Match) -> str:
+        row = int(match.group(1)) - line_of(0)
+        return f"line {line_of(positions[row])}" if 0 <= row < len(positions) else match.group(0)
+
+    return re.sub(r"\bline (\d+)", fix, message)
 
 
 def check_same(frames: list[pd.DataFrame], freqs: dict[str, str], names, column: str) -> None:

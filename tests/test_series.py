@@ -249,3 +249,25 @@ def test_tune_searches_only_windows_that_keep_every_series():
     for window in windows:  # GOOG (68 rows) stays in every trial: trials score the same series
         prepared = prepare(load_series_for(STOCKS, start), start.replace(window=window))
         assert len(prepared.series_names) == 5, window
+
+
+def test_only_on_a_single_series_run_is_refused(tmp_path, sine_csv):
+    out = tmp_path / "single"
+    fitted = invoke("fit", sine_csv, "--model", "linear", *TINY, "--out", out)
+    assert fitted.exit_code == 0, fitted.output
+    result = invoke("evaluate", out, sine_csv, "--only", "a")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --only a selects series, but the run was trained on one series (no --series); "
+        "drop --only\n"
+    )
+
+
+def test_errors_in_one_series_name_it_and_the_file_line(write_csv):
+    frame = long_frame({"a": 40, "b": 40})
+    frame["y"] = frame["y"].astype(object)
+    frame.iloc[7, frame.columns.get_loc("y")] = "oops"  # file line 9, the 4th row of its series
+    with pytest.raises(ForecastError) as caught:
+        read_panel(write_csv(frame), "site")
+    site = frame.iloc[7]["site"]
+    assert str(caught.value).startswith(f"series '{site}' of --series site: column 'y' line 9:")
