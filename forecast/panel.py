@@ -100,7 +100,8 @@ def read_panel(
     labels = raw[column].astype("string").fillna("").str.strip().to_numpy(dtype=object)
     raw = raw.drop(columns=[column])
     found = None if is_no_time(time_col, raw.columns) else find_time_column(raw, time_col)
-    names = list(dict.fromkeys(labels))
+    groups = pd.Series(labels).groupby(labels, sort=False).indices  # name -> file rows
+    names = list(groups)
     wanted = parse_only(only)
     if wanted is not None:
         unknown = [n for n in wanted if n not in names]
@@ -114,7 +115,7 @@ def read_panel(
     time_name = None
     for name in names:
         own: list[str] = []
-        positions = np.flatnonzero(labels == name)
+        positions = groups[name]
         part = raw.iloc[positions].reset_index(drop=True)
         try:
             one = series_from_raw(part, time_col, fill, dayfirst, own, found)
