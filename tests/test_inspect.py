@@ -136,11 +136,9 @@ def test_inspect_does_not_import_tensorflow(tmp_path):
 
 
 def test_inspect_series_of_a_long_table(tmp_path):
-    """A real long-format table (vega_datasets' monthly prices of five tickers): one report per
-    ticker instead of 437 'duplicate' timestamps."""
-    from vega_datasets import local_data
-
-    stocks = local_data.stocks()
+    """A real long-format table (data/stocks_long.csv: monthly prices of five tickers, from
+    vega_datasets): one report per ticker instead of 437 'duplicate' timestamps."""
+    stocks = pd.read_csv(ROOT / "data" / "stocks_long.csv")
     extra = pd.DataFrame({"symbol": "TINY", "date": stocks["date"][:3], "price": [1.0, 2.0, 3.0]})
     csv = tmp_path / "stocks.csv"
     pd.concat([stocks, extra]).to_csv(csv, index=False)
