@@ -132,7 +132,8 @@ def aci_widths(val: np.ndarray, test: np.ndarray, level: float, gamma: float) ->
     so each origin costs O(horizon) (vectorised over the steps)."""
     n_val, horizon = val.shape
     n_test = len(test)
-    ordered = np.sort(val, axis=0)
+    # already sorted by origin_widths (both levels share it): no second (n_val, horizon) copy
+    ordered = val if bool(np.all(val[1:] >= val[:-1])) else np.sort(val, axis=0)
     steps = np.arange(horizon)
     out = np.empty((n_test + 1, horizon))
     alpha = np.full(horizon, 1.0 - level)
@@ -216,6 +217,7 @@ def origin_widths(
     if method not in METHODS:
         raise ValueError(f"interval method {method!r}: choose from {', '.join(METHODS)}")
     val_res = abs_residuals(val_actual, val_predicted)
+    val_res.sort(axis=0)  # the fixed calibration set is used sorted, per step (aci_widths)
     test_res = abs_residuals(test_actual, test_predicted)
     gamma = ACI_GAMMA if method == "aci" else 0.0
     return {

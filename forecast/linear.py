@@ -41,8 +41,11 @@ def normal_equations(features, dataset, offset) -> tuple[np.ndarray, np.ndarray,
         r = np.asarray(y, dtype="float64") - offset(np.asarray(x))[:, None]
         # the upper triangle of fᵀf only (half the flops of f.T @ f; the pass dominates at 1 M rows)
         upper = dsyrk(1.0, f, trans=1)
-        xtx = upper if xtx is None else xtx + upper
-        xty = f.T @ r if xty is None else xty + f.T @ r
+        if xtx is None:
+            xtx, xty = upper, f.T @ r
+        else:
+            xtx += upper
+            xty += f.T @ r
         rtr += float(np.sum(r**2))
         n += len(f)
     if xtx is not None:
@@ -83,13 +86,19 @@ def solve_ridge(xtx: np.ndarray, xty: np.ndarray, ridge: float) -> np.ndarray:
     windows) falls back to least squares."""
     from scipy.linalg import cho_factor, cho_solve
 
-    penalty = np.full(len(xtx), ridge * np.trace(xtx) / len(xtx))
-    penalty[-1] = 0.0
-    a = xtx + np.diag(penalty)
     try:
-        return cho_solve(cho_factor(a, check_finite=False), xty, check_finite=False)
+        factor = cho_factor(penalised(xtx, ridge), overwrite_a=True, check_finite=False)
+        return cho_solve(factor, xty)
     except np.linalg.LinAlgError:
-        return np.linalg.lstsq(a, xty, rcond=None)[0]
+        return np.linalg.lstsq(penalised(xtx, ridge), xty, rcond=None)[0]
+
+
+def penalised(xtx: np.ndarray, ridge: float) -> np.ndarray:
+    """A new ``XᵀX + λ·mean(diag)·I`` whose last (bias) diagonal entry is left unpenalised."""
+    a = xtx.copy()
+    steps = np.arange(len(a) - 1)
+    a[steps, steps] += ridge * np.trace(xtx) / len(xtx)
+    return a
 
 
 def fit_linear(model, train_ds, val_ds, target_index: int, norm: str) -> TrainResult:

@@ -145,7 +145,12 @@ class WindowArray:
 
     def __getitem__(self, index):
         if isinstance(index, tuple):  # e.g. [:, 0]: origins first, then within those rows
-            return self[index[0]][(slice(None), *index[1:])]
+            rows, rest = index[0], (slice(None), *index[1:])
+            if not isinstance(rows, slice):
+                return self[rows][rest]
+            picked = np.arange(len(self))[rows]  # a block at a time: never the whole array
+            parts = [self.compute(picked[s])[rest] for s in blocks(len(picked))]
+            return np.concatenate(parts) if parts else self.compute(picked)[rest]
         if isinstance(index, int | np.integer):
             index = index if index >= 0 else len(self) + index
             return self.compute(slice(index, index + 1))[0]
