@@ -610,16 +610,23 @@ CELLS = [
                          + f"; gradient ratio first/last step "
                          f"{grads[name]['init_first_over_last']:.2g} at initialisation, "
                          f"{grads[name]['trained_first_over_last']:.2g} after training.")
+        tiny = 1e-3  # the first step gets less than a thousandth of the last step's gradient
+        vanished = {stage: [n for n, g in grads.items() if g[f'{stage}_first_over_last'] < tiny]
+                    for stage in ('init', 'trained')}
+        text.append(
+            f"\\nGradient ratio below {tiny:g} (vanished) at initialisation: "
+            f"{', '.join(vanished['init']) or 'none'}; after training: "
+            f"{', '.join(vanished['trained']) or 'none'}.")
         display(Markdown('\\n'.join(text)))
         """
     ),
     md(
         """
         A ratio far below 1 means the loss hardly reaches the early inputs: the gradient has
-        vanished on the way back. At initialisation *every* architecture's ratio is tiny (the
-        gated ones too): the gates let a network *learn* to keep the gradient alive, it is not
-        automatic. After training, the plain RNN's ratio stays tiny wherever it failed to solve
-        the task.
+        vanished on the way back (a ratio of 0 is a gradient that underflowed float32). Where a
+        gated architecture's ratio is tiny at initialisation and near 1 after training, the
+        gates did not prevent vanishing by themselves: training *learned* to keep the gradient
+        alive.
         """
     ),
     md(
@@ -736,6 +743,8 @@ CELLS = [
 def build() -> nbformat.NotebookNode:
     """The notebook with every cell's source and no outputs."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.from_dict(c) for c in CELLS])
+    for k, cell in enumerate(nb.cells):
+        cell.id = f"cell-{k:02d}"  # stable ids: a rebuilt notebook differs only where it changed
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",

@@ -72,7 +72,6 @@ def test_committed_notebook_matches_its_generator(committed):
 
 def test_committed_notebook_is_executed_with_the_realistic_settings(committed):
     code_cells = [c for c in committed.cells if c.cell_type == "code"]
-    assert all(c.get("outputs") for c in code_cells), "every code cell shows its output"
     assert [c.execution_count for c in code_cells] == list(range(1, len(code_cells) + 1))
     check_story(committed)
     text = output_text(committed)
