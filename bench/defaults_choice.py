@@ -5,7 +5,16 @@ RMSE of the model, of the linear baseline fit in closed form on the same inputs,
 
     python bench/defaults_choice.py weather           # data/weather.csv, default window/horizon
     python bench/defaults_choice.py stock
+    python bench/defaults_choice.py greensboro_hourly # pvlib's TMY3 file, 96 in / 24 out
     python bench/defaults_choice.py seattle_hourly    # vega_datasets seattle-temps, 96 in / 24 out
+    python bench/defaults_choice.py weather "plain (calendar none)" calendar   # some configs only
+
+greensboro_hourly needs pvlib (``pip install -e ".[data]"``): the typical-meteorological-year
+file of Greensboro, NC (723170TYA.CSV, NREL, public domain) shipped inside the pvlib package,
+8,760 hourly rows of air temperature (the target), dew point, humidity, pressure, wind speed and
+global irradiance. Its months come from different years, so each month boundary is a small seam.
+seattle-temps are smoothed climate normals (the linear baseline is near-perfect on them), so they
+do not test much.
 
 Prints one row per (configuration, seed) and a summary per configuration; writes
 bench/defaults_choice-<data>.json.
@@ -13,6 +22,7 @@ bench/defaults_choice-<data>.json.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -23,11 +33,13 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from forecast import calendar as cal  # noqa: E402
 from forecast import evaluate as ev  # noqa: E402
 from forecast.config import FitOptions  # noqa: E402
 from forecast.io import read_series  # noqa: E402
@@ -36,6 +48,7 @@ from forecast.pipeline import naive_baselines, predict_part, prepare, train_one 
 CONFIGS = {
     "plain (calendar none)": dict(calendar="none"),
     "calendar": dict(calendar="auto"),
+    "calendar, every resolvable cycle": dict(calendar="all"),
     "calendar + highway": dict(calendar="auto", highway=True),
     "calendar, ensemble 3": dict(calendar="auto", ensemble=3),
     "calendar + highway, ensemble 3": dict(calendar="auto", highway=True, ensemble=3),
@@ -47,6 +60,9 @@ def dataset(name: str) -> tuple[Path, dict]:
     """CSV path and the base options for one data set."""
     if name in ("weather", "stock"):
         return ROOT / "data" / f"{name}.csv", {}
+    if name == "greensboro_hourly":
+        return greensboro_csv(), {"window": 96, "horizon": 24, "batch_size": 256,
+                                  "target": "temp_air"}  # fmt: skip
     if name == "seattle_hourly":
         from vega_datasets import local_data
 
@@ -54,7 +70,39 @@ def dataset(name: str) -> tuple[Path, dict]:
         path = Path(tempfile.mkdtemp()) / "seattle_hourly.csv"
         frame.to_csv(path, index=False)
         return path, {"window": 96, "horizon": 24, "batch_size": 256}
-    raise SystemExit(f"unknown data set {name!r}: weather, stock or seattle_hourly")
+    raise SystemExit(
+        f"unknown data set {name!r}: weather, stock, greensboro_hourly or seattle_hourly"
+    )
+
+
+def greensboro_csv() -> Path:
+    """pvlib's Greensboro TMY3 file as a CSV of one regular hourly year (1990)."""
+    import pvlib
+    from pvlib.iotools import read_tmy3
+
+    source = Path(pvlib.__file__).parent / "data" / "723170TYA.CSV"
+    frame, _ = read_tmy3(source, map_variables=True)
+    columns = ["ghi", "wind_speed", "pressure", "relative_humidity", "temp_dew", "temp_air"]
+    out = frame[columns].reset_index(drop=True)
+    out.insert(0, "time", pd.date_range("1990-01-01 01:00", periods=len(out), freq="h"))
+    path = Path(tempfile.mkdtemp()) / "greensboro_hourly.csv"
+    out.to_csv(path, index=False)
+    return path
+
+
+@contextlib.contextmanager
+def calendar_rule(calendar: str):
+    """``calendar="all"``: every resolvable cycle, with the ``auto`` rule switched off (the
+    measurement behind that rule)."""
+    if calendar != "all":
+        yield calendar
+        return
+    saved = cal.useful
+    cal.useful = lambda *args: True
+    try:
+        yield "auto"
+    finally:
+        cal.useful = saved
 
 
 def val_rmse(prepared, model) -> float:
@@ -68,8 +116,9 @@ def main(name: str, seeds: int = 2, only: list[str] | None = None) -> None:
     for label, changes in CONFIGS.items():
         if only and label not in only:
             continue
-        options = FitOptions(**{**base, **changes})
-        prepared = prepare(series, options)
+        with calendar_rule(changes.get("calendar", "auto")) as calendar:
+            options = FitOptions(**{**base, **changes, "calendar": calendar})
+            prepared = prepare(series, options)
         linear, _ = train_one("linear", prepared, options.replace(model="linear"), verbose=0)
         lin = val_rmse(prepared, linear)
         persistence = ev.rmse(
@@ -83,6 +132,7 @@ def main(name: str, seeds: int = 2, only: list[str] | None = None) -> None:
             row = {
                 "data": name,
                 "config": label,
+                "calendar_features": list(prepared.prep.calendar),
                 "seed": opts.seed,
                 "val_rmse": rmse,
                 "linear_val_rmse": lin,

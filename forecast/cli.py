@@ -503,14 +503,22 @@ def evaluate(run_dir: Path, csv: Path, only: str | None) -> None:
     """Backtest a saved run on the test split of CSV (same split fractions as the run); a run
     trained with --series is scored per series and pooled."""
     from forecast.future import evaluate_run
-    from forecast.report import metrics_table, series_table, verdict_line
+    from forecast.report import (
+        diagnostics_lines,
+        fit_verdict,
+        metrics_table,
+        series_table,
+        significance_line,
+    )
 
     metrics = evaluate_run(run_dir, csv, log=lambda m: click.echo(m, err=True), only=only)
     click.echo(f"{metrics['n_test_windows']} test windows of {csv}")
     click.echo(metrics_table(metrics))
     if "per_series" in metrics:
         click.echo(series_table(metrics))
-    click.echo(verdict_line(metrics))
+    for line in [significance_line(metrics), *diagnostics_lines(metrics)]:
+        click.echo(line)
+    click.echo(fit_verdict(metrics))  # last: the true winner among the model and the baselines
 
 
 @cli.command()

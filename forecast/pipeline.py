@@ -138,6 +138,7 @@ def prepare(series: Series, options: FitOptions) -> Prepared:
         train_rows = values[panel.train_rows(layout, parts)]
         check_target_varies(train_rows[:, -1], target)
         stats = [fit_scaler(values[layout.rows(k)][: s.train_end]) for k, s in enumerate(parts)]
+        n_train = min(s.train_end for s in parts)
         per_series = {
             "column": layout.column,
             "names": list(layout.names),
@@ -152,6 +153,7 @@ def prepare(series: Series, options: FitOptions) -> Prepared:
     else:
         split = check_enough_rows(len(series.frame), options.window, options.horizon, options.split)
         train_rows = series.frame[columns].to_numpy(dtype="float64")[: split.train_end]
+        n_train = split.train_end
         check_target_varies(train_rows[:, -1], target)
         last = str(series.frame.index[-1])
     mean, scale = fit_scaler(train_rows)
@@ -170,7 +172,7 @@ def prepare(series: Series, options: FitOptions) -> Prepared:
         scale=scale,
         n_rows=len(frame),
         last_timestamp=last,
-        calendar=calendar.choose(options.calendar, series.freq),
+        calendar=calendar.choose(options.calendar, series.freq, n_train, options.window),
         series=per_series,
     )
     return reprepare(series, prep)

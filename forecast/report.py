@@ -41,22 +41,6 @@ def metrics_table(metrics: dict) -> str:
     return "\n".join(lines)
 
 
-def verdict_line(metrics: dict) -> str:
-    """One sentence: does the model beat persistence, and the linear baseline?"""
-    model, skill = metrics["model"], metrics["skill_vs_persistence"]
-    linear = metrics["baselines"]["linear"]["rmse"]
-    if skill > 0:
-        head = f"{model} beats persistence by {skill:.1%} in RMSE"
-    else:
-        head = (
-            f"WARNING: {model} does NOT beat persistence (RMSE {metrics['rmse']:.4g} vs "
-            f"{metrics['baselines']['persistence']['rmse']:.4g}); use the naive forecast"
-        )
-    if metrics["model"] != "linear" and metrics["rmse"] >= linear:
-        head += f"; it does not beat the linear baseline either (RMSE {linear:.4g})"
-    return head
-
-
 def p_text(p: float | None) -> str:
     """``p=0.012`` / ``p<0.001`` / ``p=n/a``."""
     if p is None or (isinstance(p, float) and math.isnan(p)):

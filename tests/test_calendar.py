@@ -65,15 +65,38 @@ def test_future_calendar_layer_matches_the_features_of_the_forecast_times(freq):
 def test_prepare_appends_calendar_columns_after_the_data(tmp_path):
     from tests.conftest import synthetic_frame
 
-    synthetic_frame(200, freq="D").to_csv(tmp_path / "s.csv", index=False)
+    synthetic_frame(1200, freq="D").to_csv(tmp_path / "s.csv", index=False)
     series = read_series(tmp_path / "s.csv")
-    on = prepare(series, FitOptions(window=8, horizon=2))
-    off = prepare(series, FitOptions(window=8, horizon=2, calendar="none"))
+    on = prepare(series, FitOptions(window=5, horizon=2))
+    off = prepare(series, FitOptions(window=5, horizon=2, calendar="none"))
     assert on.prep.calendar == ["day_of_week", "day_of_year"]
-    assert off.prep.calendar == [] and off.values.shape == (200, 2)
-    assert on.values.shape == (200, 6)
+    assert off.prep.calendar == [] and off.values.shape == (1200, 2)
+    assert on.values.shape == (1200, 6)
     np.testing.assert_array_equal(on.values[:, :2], off.values)
     np.testing.assert_allclose(on.prep.calendar_periods, [7.0, 365.25])
+
+
+@pytest.mark.parametrize(
+    ("freq", "n_train", "window", "expected"),
+    [
+        # hourly, 96-hour window, 6,132 training rows: the day is in view, the year seen once
+        ("h", 6132, 96, ["day_of_week"]),
+        ("h", 6132, 12, ["hour_of_day", "day_of_week"]),
+        ("h", 20000, 96, ["day_of_week", "day_of_year"]),
+        # data/weather.csv: daily, window 30, 1,023 training rows
+        ("D", 1023, 30, ["day_of_year"]),
+        ("D", 1023, 5, ["day_of_week", "day_of_year"]),
+        ("D", 700, 5, ["day_of_week"]),  # 365.25 > 700 / 2
+        ("D", 731, 7, ["day_of_year"]),  # a 7-row week is in a 7-row window; 365.25 <= 731 / 2
+        ("B", 3522, 30, ["day_of_year"]),  # data/stock.csv
+        (None, 5000, 10, []),
+    ],
+)
+def test_auto_keeps_cycles_longer_than_the_window_seen_twice_in_training(
+    freq, n_train, window, expected
+):
+    assert calendar.choose("auto", freq, n_train, window) == expected
+    assert calendar.choose("none", freq, n_train, window) == []
 
 
 def test_old_preprocessing_json_without_calendar_still_loads(tmp_path):

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from forecast.cli import cli
+from forecast.report import fit_verdict
 from tests.conftest import STOCK, WEATHER, synthetic_frame
 
 RUN_FILES = [
@@ -106,6 +107,11 @@ def test_evaluate_reproduces_the_saved_metrics(weather_run):
     assert result.exit_code == 0, result.output
     assert f"{metrics['rmse']:.4g}" in result.stdout
     assert f"{metrics['baselines']['linear']['rmse']:.4g}" in result.stdout
+    # the same tests and verdict as fit printed, recomputed from the saved model
+    sig = metrics["significance"]["vs_persistence"]
+    assert f"vs persistence: DM {sig['dm_stat']:+.2f}" in result.stdout
+    assert "diagnostics: best lag" in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1] == fit_verdict(metrics)
 
 
 def test_predict_refuses_a_csv_with_other_columns(weather_run, write_csv):
