@@ -6,6 +6,9 @@ features of the 1 M x 8 bench's shape (window 96 x 14 inputs + bias = 1,345 colu
 - ``moments``: accumulating XᵀX and Xᵀr over ``--rows`` windows in batches of 1,024 (the pass over
   the training and validation windows; ``forecast.linear.normal_equations`` without the Keras
   feature model), with the seconds extrapolated to the 1 M bench's 849,858 windows;
+- one 1,024-window batch's ``XᵀX``: ``f.T @ f`` (what ``normal_equations`` does) against the
+  symmetric rank-k update ``dsyrk`` (half the flops; measured, not adopted: no faster on an idle
+  machine with OpenBLAS), best of 5;
 - ``choose_ridge``: the penalty search over ``RIDGE_GRID`` from those moments, solved by
   ``numpy.linalg.lstsq`` per penalty (the old solver) and by a Cholesky factorisation per penalty
   (``forecast.linear.solve_ridge``), with the largest difference of the chosen weights.
@@ -19,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy.linalg.blas import dsyrk
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -72,6 +76,10 @@ def main() -> None:
         f"(~{per_window * BENCH_WINDOWS:.0f} s for the 1 M bench's {BENCH_WINDOWS} windows, "
         "random numbers included)"
     )
+    f = rng.normal(size=(1024, a.d))
+    for name, product in (("f.T @ f", lambda: f.T @ f), ("dsyrk", lambda: dsyrk(1.0, f, trans=1))):
+        best = min(timed(product)[0] for _ in range(5))
+        print(f"XᵀX of one 1,024-window batch, {name:8}: {best * 1e3:6.1f} ms")
     results = {}
     for name, solver in (("lstsq", lstsq_solve), ("cholesky", linear.solve_ridge)):
         original = linear.solve_ridge

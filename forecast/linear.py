@@ -30,8 +30,6 @@ def feature_model(model):
 def normal_equations(features, dataset, offset) -> tuple[np.ndarray, np.ndarray, float, int]:
     """``XᵀX (d, d)``, ``Xᵀr (d, horizon)``, ``Σ r²`` and the row count, with a bias column in
     ``X`` and ``r = y - offset(x)`` the part of the target the head has to produce."""
-    from scipy.linalg.blas import dsyrk
-
     xtx = xty = None
     rtr = 0.0
     n = 0
@@ -39,17 +37,13 @@ def normal_equations(features, dataset, offset) -> tuple[np.ndarray, np.ndarray,
         f = np.asarray(features(x, training=False), dtype="float64")
         f = np.hstack([f, np.ones((len(f), 1))])
         r = np.asarray(y, dtype="float64") - offset(np.asarray(x))[:, None]
-        # the upper triangle of fᵀf only (half the flops of f.T @ f; the pass dominates at 1 M rows)
-        upper = dsyrk(1.0, f, trans=1)
         if xtx is None:
-            xtx, xty = upper, f.T @ r
-        else:
-            xtx += upper
+            xtx, xty = f.T @ f, f.T @ r
+        else:  # in place: one (d, d) temporary per batch, not two
+            xtx += f.T @ f
             xty += f.T @ r
         rtr += float(np.sum(r**2))
         n += len(f)
-    if xtx is not None:
-        xtx = np.triu(xtx) + np.triu(xtx, 1).T
     return xtx, xty, rtr, n
 
 
@@ -81,7 +75,7 @@ def solve_ridge(xtx: np.ndarray, xty: np.ndarray, ridge: float) -> np.ndarray:
     """``(XᵀX + λ·mean(diag)·I)⁻¹ Xᵀr``, the bias left unpenalised: ``(d, horizon)``.
 
     A penalised ``XᵀX`` is symmetric positive definite, so one Cholesky factorisation solves it
-    (``d³/3`` flops; a least-squares solve per penalty made the search 7.6x slower at
+    (``d³/3`` flops; with a least-squares solve per penalty the search took 4-8x as long at
     ``d = 1,345``, bench/linear_solve.py); a matrix that is not (no penalty on collinear
     windows) falls back to least squares."""
     from scipy.linalg import cho_factor, cho_solve
