@@ -159,7 +159,10 @@ def main(name: str, seeds: int = 2, only: list[str] | None = None) -> None:
             f"vs linear {ev.skill(mean, rs[0]['linear_val_rmse']):+.1%}"
         )
     out = HERE / f"defaults_choice-{name}.json"
-    out.write_text(json.dumps(rows, indent=1))
+    measured = {(r["config"], r["seed"]) for r in rows}
+    earlier = json.loads(out.read_text()) if out.exists() else []
+    kept = [r for r in earlier if (r["config"], r["seed"]) not in measured]
+    out.write_text(json.dumps(kept + rows, indent=1))  # rows of configs not rerun are kept
     print(f"wrote {out}")
 
 
