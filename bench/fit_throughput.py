@@ -24,6 +24,7 @@ def configure(a) -> None:
     import keras
     import tensorflow as tf
 
+    import forecast.models
     import forecast.train
 
     if a.threads:
@@ -32,17 +33,8 @@ def configure(a) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(inter)
     if a.no_determinism:
         forecast.train.set_seed = keras.utils.set_random_seed
-    if a.unroll:
-        for name in ("GRU", "LSTM", "SimpleRNN"):
-            layer = getattr(keras.layers, name)
-            setattr(keras.layers, name, type(name, (layer,), {"__init__": unrolled(layer)}))
-
-
-def unrolled(layer):
-    def __init__(self, *args, **kwargs):
-        layer.__init__(self, *args, **{**kwargs, "unroll": True})
-
-    return __init__
+    if a.unroll != "auto":  # force it either way (default: forecast.models.unroll_for decides)
+        forecast.models.unroll_for = lambda window: a.unroll == "on"
 
 
 def main() -> None:
@@ -59,7 +51,12 @@ def main() -> None:
     ap.add_argument(
         "--no-determinism", action="store_true", help="skip enable_op_determinism (its cost)"
     )
-    ap.add_argument("--unroll", action="store_true", help="build GRU/LSTM with unroll=True")
+    ap.add_argument(
+        "--unroll",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="unroll the recurrent loops: as forecast decides (auto), always or never",
+    )
     ap.add_argument("--threads", help="INTRA,INTER op threads (TensorFlow's defaults otherwise)")
     a = ap.parse_args()
     configure(a)

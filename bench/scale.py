@@ -38,15 +38,17 @@ def current_rss_mib(pid: int) -> float:
     return 0.0
 
 
-def run_measured(cmd: list[str], log: Path) -> tuple[int, float, float]:
+def run_measured(cmd: list[str], log: Path) -> tuple[int, float, float, str]:
     """Run ``cmd``; copy its output to ``log``, each line prefixed with the elapsed seconds and
     the process's RSS at that moment (which phase holds the memory); return (status, wall s,
-    peak RSS MiB from ``os.wait4``)."""
+    peak RSS MiB from ``os.wait4``, when the sampled RSS (every 0.2 s) peaked: after which line)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT))
     start = time.perf_counter()
     p = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT, text=True
     )
+    last = ["(start)"]
+    peak = [0.0, 0.0, ""]  # RSS MiB, elapsed s, the last log line then
 
     def copy() -> None:
         with open(log, "w") as f:
@@ -54,12 +56,28 @@ def run_measured(cmd: list[str], log: Path) -> tuple[int, float, float]:
                 elapsed = time.perf_counter() - start
                 f.write(f"{elapsed:7.1f}s {current_rss_mib(p.pid):6.0f} MiB | {line}")
                 f.flush()
+                last[0] = line.strip()
+
+    def sample() -> None:
+        while p.poll() is None:
+            rss = current_rss_mib(p.pid)
+            if rss > peak[0]:
+                peak[:] = [rss, time.perf_counter() - start, last[0]]
+            time.sleep(0.2)
 
     reader = threading.Thread(target=copy)
     reader.start()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(p.pid, 0)
     reader.join()
-    return os.waitstatus_to_exitcode(status), time.perf_counter() - start, usage.ru_maxrss / 1024
+    when = f"{peak[0]:.0f} MiB at {peak[1]:.1f} s, after the line {peak[2][:80]!r}"
+    return (
+        os.waitstatus_to_exitcode(status),
+        time.perf_counter() - start,
+        usage.ru_maxrss / 1024,
+        when,
+    )
 
 
 def dir_sizes(path: Path) -> dict[str, int]:
@@ -98,7 +116,7 @@ def main() -> None:
     cmd += ["--batch-size", str(a.batch_size), "--units", str(a.units), "--out", str(out)]
     cmd += ["--overwrite"]
     log = tmp / "fit.log"
-    code, wall, rss = run_measured(cmd, log)
+    code, wall, rss, when = run_measured(cmd, log)
     if code != 0:
         sys.exit(f"fit failed ({code}); see {log}:\n{log.read_text()[-2000:]}")
     sizes = dir_sizes(out)
@@ -109,6 +127,7 @@ def main() -> None:
         f"peak RSS      {rss:8.0f} MiB  ({rss / 1024:.2f} GiB; target <= {TARGET_RSS_GIB} GiB: "
         f"{'PASS' if rss / 1024 <= TARGET_RSS_GIB else 'MISS'})"
     )
+    print(f"sampled peak  {when}")
     print(
         f"run directory {total / 1e6:8.1f} MB   (target < {TARGET_DIR_MB} MB: "
         f"{'PASS' if total / 1e6 < TARGET_DIR_MB else 'MISS'})"

@@ -1,12 +1,14 @@
 """Steady-state training throughput, forecast vs plain Keras, side by side in one run.
 
     python bench/steady.py [--rows 20000] [--epochs 4] [--models gru,lstm] [--batches 64,256]
-                           [--variants default,no-determinism,unroll,threads-2-1]
+                           [--window 96] [--variants default,no-unroll,no-determinism,threads-2-1]
 
-Each cell is windows/s of the median epoch after the first (the first includes tracing), window
-96, horizon 24, 64 units, 8 columns. *forecast* variants: ``default`` (what `forecast fit` does),
-``no-determinism`` (without ``enable_op_determinism``), ``unroll`` (GRU/LSTM ``unroll=True``),
-``threads-I-J`` (intra/inter-op threads). *keras*: bench/keras_ref.py --steady (the replica of
+Each cell is windows/s of the median epoch after the first (the first includes tracing; its
+seconds are printed too), window ``--window`` (96), horizon 24, 64 units, 8 columns. *forecast*
+variants: ``default`` (what `forecast fit` does: on a CPU-only machine it unrolls windows up to
+``forecast.models.UNROLL_MAX_WINDOW``), ``unroll`` / ``no-unroll`` (recurrent loops always / never
+unrolled), ``no-determinism`` (without ``enable_op_determinism``), ``threads-I-J`` (intra/inter-op
+threads). *keras*: bench/keras_ref.py --steady (the replica of
 ../shared/bench/plain_keras_ref.py). Every measurement is its own subprocess, run one after the
 other; ratios are within this run only. Target (issue 11): forecast >= 2x keras.
 """
@@ -23,7 +25,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-VARIANT_FLAGS = {"default": [], "no-determinism": ["--no-determinism"], "unroll": ["--unroll"]}
+VARIANT_FLAGS = {
+    "default": [],
+    "no-determinism": ["--no-determinism"],
+    "unroll": ["--unroll=on"],
+    "no-unroll": ["--unroll=off"],
+}
 
 
 def flags(variant: str) -> list[str]:
@@ -47,20 +54,22 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--models", default="gru,lstm")
     ap.add_argument("--batches", default="64,256")
-    ap.add_argument("--variants", default="default,no-determinism,unroll")
+    ap.add_argument("--window", type=int, default=96)
+    ap.add_argument("--variants", default="default,no-unroll,unroll")
     a = ap.parse_args()
     csv = Path(tempfile.mkdtemp()) / "synth.csv"
     subprocess.run([sys.executable, str(HERE / "synth.py"), str(a.rows), "8", str(csv)], check=True)
     variants = a.variants.split(",")
     print(
-        f"{a.rows} rows x 8, window 96, horizon 24, 64 units; windows/s, median of epochs 2-"
-        f"{a.epochs}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        f"{a.rows} rows x 8, window {a.window}, horizon 24, 64 units; windows/s, median of "
+        f"epochs 2-{a.epochs}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
     print(f"{'model':6}{'batch':>6}{'keras':>9}" + "".join(f"{v:>16}" for v in variants))
     rows = []
     for model in a.models.split(","):
         for batch in (int(b) for b in a.batches.split(",")):
             common = [str(csv), f"--batch-size={batch}", f"--epochs={a.epochs}"]
+            common.append(f"--window={a.window}")
             keras = float(
                 run(
                     [
@@ -83,7 +92,9 @@ def main() -> None:
                         *flags(v),
                     ]
                 )
-                row[v] = json.loads(out)["steady_samples_per_second"]
+                result = json.loads(out)
+                row[v] = result["steady_samples_per_second"]
+                row[f"{v}_first_epoch_s"] = result["epoch_seconds"][0]
             rows.append(row)
             print(
                 f"{model:6}{batch:>6}{keras:>9.0f}"

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from forecast.windows import blocks_of
+
 # Warn when the errors are almost those of persistence AND either the forecast lines up best with
 # the previous value or it gets the direction of change barely better than a coin.
 CORR_THRESHOLD = 0.95
@@ -53,32 +55,56 @@ def best_lag(actual: np.ndarray, predicted: np.ndarray) -> int:
     return int(np.argmin(lag_mse(actual[:, 0], predicted[:, 0], actual.shape[1])))
 
 
-def directional_accuracy(actual: np.ndarray, predicted: np.ndarray, last: np.ndarray) -> float:
+def directional_accuracy(actual, predicted, last: np.ndarray) -> float:
     """Share of right signs of the predicted change from ``last`` ``(n_windows,)``, per step, then
-    averaged over the steps that have any direction at all."""
-    true_change = np.sign(actual - last[:, None])
-    pred_change = np.sign(predicted - last[:, None])
-    has_direction = true_change != 0
-    right = (true_change == pred_change) & has_direction
-    counts = has_direction.sum(axis=0)
-    per_step = right.sum(axis=0)[counts > 0] / counts[counts > 0]
+    averaged over the steps that have any direction at all (counted a block of origins at a
+    time)."""
+    counts = right = 0
+    for s, (a, p) in blocks_of(actual, predicted):
+        true_change = np.sign(a - last[s, None])
+        pred_change = np.sign(p - last[s, None])
+        has_direction = true_change != 0
+        right = right + ((true_change == pred_change) & has_direction).sum(axis=0)
+        counts = counts + has_direction.sum(axis=0)
+    if np.ndim(counts) == 0:  # no origins
+        return float("nan")
+    per_step = right[counts > 0] / counts[counts > 0]
     return float(per_step.mean()) if per_step.size else float("nan")
 
 
-def corr_with_persistence(actual: np.ndarray, predicted: np.ndarray, last: np.ndarray) -> float:
-    """Correlation of the model's errors with persistence's errors (the actual changes)."""
-    e_model = (actual - predicted).ravel()
-    e_persistence = (actual - last[:, None]).ravel()
-    if np.std(e_model) == 0 or np.std(e_persistence) == 0:
-        return 1.0 if np.allclose(e_model, e_persistence) else 0.0
-    return float(np.corrcoef(e_model, e_persistence)[0, 1])
+def corr_with_persistence(actual, predicted, last: np.ndarray) -> float:
+    """Correlation of the model's errors with persistence's errors (the actual changes), from
+    sums accumulated a block of origins at a time (shifted by the first pair of errors, so a
+    constant error has exactly zero spread)."""
+    last = np.asarray(last, dtype="float64")
+    sums = np.zeros(5)  # Σx, Σy, Σx², Σy², Σxy of the shifted errors
+    shift = None
+    for s, (a, p) in blocks_of(actual, predicted):
+        e_model = (a - p).ravel()
+        e_persistence = (a - last[s, None]).ravel()
+        if shift is None and e_model.size:
+            shift = e_model[0], e_persistence[0]
+        if shift is not None:
+            x, y = e_model - shift[0], e_persistence - shift[1]
+            sums += [x.sum(), y.sum(), x @ x, y @ y, x @ y]
+    n = np.size(actual)
+    if n == 0:
+        return float("nan")
+    mx, my = sums[0] / n, sums[1] / n
+    var_x, var_y = sums[2] / n - mx**2, sums[3] / n - my**2
+    if not (var_x > 0 and var_y > 0):
+        pairs = blocks_of(actual, predicted)
+        same = all(np.allclose(a - p, a - last[s, None]) for s, (a, p) in pairs)
+        return 1.0 if same else 0.0
+    return float(np.clip((sums[4] / n - mx * my) / np.sqrt(var_x * var_y), -1.0, 1.0))
 
 
 def diagnose(actual: np.ndarray, predicted: np.ndarray, last: np.ndarray) -> dict:
     """metrics.json ``diagnostics``.
 
     Args:
-        actual, predicted: ``(n_windows, horizon)`` test targets and forecasts, consecutive origins.
+        actual, predicted: ``(n_windows, horizon)`` test targets and forecasts, consecutive
+            origins (arrays, or ``forecast.windows.WindowArray``s read a block at a time).
         last: ``(n_windows,)`` last observed target value of each origin.
 
     Returns:
@@ -86,10 +112,9 @@ def diagnose(actual: np.ndarray, predicted: np.ndarray, last: np.ndarray) -> dic
         and ``lag_rmse`` (the RMSE of the one-step forecast against the actual series shifted by
         0 … horizon steps).
     """
-    actual = np.asarray(actual, dtype="float64")
-    predicted = np.asarray(predicted, dtype="float64")
     last = np.asarray(last, dtype="float64")
-    lags = lag_mse(actual[:, 0], predicted[:, 0], actual.shape[1])
+    first = [np.asarray(a[:, 0], dtype="float64") for a in (actual, predicted)]
+    lags = lag_mse(*first, np.shape(actual)[1])
     finite = lambda x: x if np.isfinite(x) else None  # noqa: E731  (JSON has no NaN)
     return {
         "best_lag": int(np.argmin(lags)),

@@ -21,10 +21,10 @@ from forecast.intervals import coverage, interval_metrics, origin_widths
 from forecast.pipeline import (
     Prepared,
     file_sha256,
+    lazy_baselines,
     library_versions,
     load_series_for,
-    naive_baselines,
-    predict_part,
+    predict_lazy,
     prepare,
     score_all,
     train_one,
@@ -181,10 +181,11 @@ def fit_run(
                 f"checkpoint kept in {partial}; continue with: forecast fit {csv} --resume {out}"
             ) from None
         raise
-    baselines = naive_baselines(prepared)
+    # every (n_test, horizon) forecast is a WindowArray, read a block of origins at a time
+    baselines = lazy_baselines(prepared)
     if options.model == "linear":
         linear_model = None
-        baselines["linear"] = predict_part(model, prepared)
+        baselines["linear"] = predict_lazy(model, prepared)
     else:
         log("training the linear baseline on the same windows ...")
         linear_model, linear_result = train_one(
@@ -192,7 +193,7 @@ def fit_run(
         )
         penalty = linear_result.ridge_penalty
         log(f"linear baseline: ridge penalty {penalty:.3g}, chosen on validation")
-        baselines["linear"] = predict_part(linear_model, prepared)
+        baselines["linear"] = predict_lazy(linear_model, prepared)
 
     predicted, metrics, widths = score_with_bands(options, prepared, model, result, baselines)
     if not chief:
@@ -228,7 +229,8 @@ def fit_run(
 
 
 def score_model(options: FitOptions, prepared: Prepared, model, result, baselines) -> tuple:
-    """Test forecasts ``(n_windows, horizon)`` of a trained model and its metrics.json: scores
+    """Test forecasts ``(n_windows, horizon)`` (a ``forecast.windows.WindowArray``) of a trained
+    model and its metrics.json: scores
     against ``baselines``, training facts, and conformal intervals calibrated on the validation
     windows only (the test split only reports their coverage)."""
     predicted, metrics, _ = score_with_bands(options, prepared, model, result, baselines)
@@ -238,10 +240,10 @@ def score_model(options: FitOptions, prepared: Prepared, model, result, baseline
 def score_with_bands(options: FitOptions, prepared: Prepared, model, result, baselines) -> tuple:
     """``score_model`` plus the interval half-widths of every test origin
     (``forecast.intervals.origin_widths``), for predictions.csv and the plots."""
-    predicted = predict_part(model, prepared)
+    predicted = predict_lazy(model, prepared)
     metrics = build_metrics(options, prepared, predicted, baselines, model, result)
-    args = (prepared.actual("val"), predict_part(model, prepared, "val"))
-    args += (prepared.actual("test"), predicted)
+    args = (prepared.lazy_actual("val"), predict_lazy(model, prepared, "val"))
+    args += (prepared.lazy_actual("test"), predicted)
     if prepared.layout is not None:
         widths = series_intervals(prepared, metrics, *args)
         return predicted, metrics, widths
@@ -280,7 +282,7 @@ def build_metrics(
     scored = score_all(prepared, predicted, baselines)
     p = prepared.prep
     linear_rmse = scored["baselines"]["linear"]["rmse"]
-    actual = prepared.actual("test")
+    actual = prepared.lazy_actual("test")
     test_start, test_end = prepared.test_span()
     return {
         "model": options.model,
@@ -381,7 +383,7 @@ def write_run(
         prepared.target,
         prepared.starts["test"],
         prepared.prep.window,
-        prepared.actual("test"),
+        prepared.lazy_actual("test"),
         predicted,
         baselines,
         metrics,

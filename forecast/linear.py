@@ -30,6 +30,8 @@ def feature_model(model):
 def normal_equations(features, dataset, offset) -> tuple[np.ndarray, np.ndarray, float, int]:
     """``XᵀX (d, d)``, ``Xᵀr (d, horizon)``, ``Σ r²`` and the row count, with a bias column in
     ``X`` and ``r = y - offset(x)`` the part of the target the head has to produce."""
+    from scipy.linalg.blas import dsyrk
+
     xtx = xty = None
     rtr = 0.0
     n = 0
@@ -37,10 +39,17 @@ def normal_equations(features, dataset, offset) -> tuple[np.ndarray, np.ndarray,
         f = np.asarray(features(x, training=False), dtype="float64")
         f = np.hstack([f, np.ones((len(f), 1))])
         r = np.asarray(y, dtype="float64") - offset(np.asarray(x))[:, None]
-        xtx = f.T @ f if xtx is None else xtx + f.T @ f
-        xty = f.T @ r if xty is None else xty + f.T @ r
+        # the upper triangle of fᵀf only (half the flops of f.T @ f; the pass dominates at 1 M rows)
+        upper = dsyrk(1.0, f, trans=1)
+        if xtx is None:
+            xtx, xty = upper, f.T @ r
+        else:
+            xtx += upper
+            xty += f.T @ r
         rtr += float(np.sum(r**2))
         n += len(f)
+    if xtx is not None:
+        xtx = np.triu(xtx) + np.triu(xtx, 1).T
     return xtx, xty, rtr, n
 
 
@@ -69,10 +78,27 @@ def choose_ridge(train_moments, val_moments) -> tuple[float, np.ndarray, float]:
 
 
 def solve_ridge(xtx: np.ndarray, xty: np.ndarray, ridge: float) -> np.ndarray:
-    """``(XᵀX + λ·mean(diag)·I)⁻¹ Xᵀr``, the bias left unpenalised: ``(d, horizon)``."""
-    penalty = np.full(len(xtx), ridge * np.trace(xtx) / len(xtx))
-    penalty[-1] = 0.0
-    return np.linalg.lstsq(xtx + np.diag(penalty), xty, rcond=None)[0]
+    """``(XᵀX + λ·mean(diag)·I)⁻¹ Xᵀr``, the bias left unpenalised: ``(d, horizon)``.
+
+    A penalised ``XᵀX`` is symmetric positive definite, so one Cholesky factorisation solves it
+    (``d³/3`` flops; a least-squares solve per penalty made the search 7.6x slower at
+    ``d = 1,345``, bench/linear_solve.py); a matrix that is not (no penalty on collinear
+    windows) falls back to least squares."""
+    from scipy.linalg import cho_factor, cho_solve
+
+    try:
+        factor = cho_factor(penalised(xtx, ridge), overwrite_a=True, check_finite=False)
+        return cho_solve(factor, xty)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(penalised(xtx, ridge), xty, rcond=None)[0]
+
+
+def penalised(xtx: np.ndarray, ridge: float) -> np.ndarray:
+    """A new ``XᵀX + λ·mean(diag)·I`` whose last (bias) diagonal entry is left unpenalised."""
+    a = xtx.copy()
+    steps = np.arange(len(a) - 1)
+    a[steps, steps] += ridge * np.trace(xtx) / len(xtx)
+    return a
 
 
 def fit_linear(model, train_ds, val_ds, target_index: int, norm: str) -> TrainResult:

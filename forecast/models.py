@@ -4,7 +4,9 @@ read ``REGISTRY``; adding an architecture is one function and one line.
 Every builder maps a ``(batch, window, n_features)`` input to a direct multi-step forecast
 ``(batch, horizon)`` with a ``Dense(horizon)`` head. Recurrent layers keep the settings that let
 TensorFlow use the fused cuDNN kernels on a GPU: tanh / sigmoid activations, no recurrent dropout,
-``unroll=False`` and, for GRU, ``reset_after=True``.
+``unroll=False`` and, for GRU, ``reset_after=True``. Only where no GPU is visible and the window is
+short (``unroll_for``) are the recurrent loops unrolled: faster on a CPU (bench/steady.py), and
+there is no cuDNN kernel to lose.
 """
 
 from __future__ import annotations
@@ -12,48 +14,66 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# longest window whose recurrent loop is unrolled on a CPU-only machine (bench/steady.py: faster
+# steps; longer windows grow the traced graph, and with it the first epoch's tracing time)
+UNROLL_MAX_WINDOW = 48
 
-def stack(layer, x, units: int, layers: int, name: str):
+
+def gpu_visible() -> bool:
+    """Whether TensorFlow sees a GPU (where the cuDNN kernels need ``unroll=False``)."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def unroll_for(window: int) -> bool:
+    """Unroll the recurrent loop: only for windows up to ``UNROLL_MAX_WINDOW`` steps and only when
+    no GPU is visible (an unrolled layer cannot use cuDNN)."""
+    return window <= UNROLL_MAX_WINDOW and not gpu_visible()
+
+
+def stack(layer, x, units: int, layers: int, name: str, unroll: bool = False):
     """``layers`` recurrent layers of type ``layer``, all but the last returning sequences; the
     first is named ``name``, the others ``name_2``, ``name_3`` …"""
     for k in range(layers):
         layer_name = name if k == 0 else f"{name}_{k + 1}"
-        x = layer(units, return_sequences=k < layers - 1, name=layer_name)(x)
+        x = layer(units, return_sequences=k < layers - 1, unroll=unroll, name=layer_name)(x)
     return x
 
 
-def rnn_core(x, units: int, layers: int = 1):
+def rnn_core(x, units: int, layers: int = 1, unroll: bool = False):
     import keras
 
-    return stack(keras.layers.SimpleRNN, x, units, layers, "simple_rnn")
+    return stack(keras.layers.SimpleRNN, x, units, layers, "simple_rnn", unroll)
 
 
-def lstm_core(x, units: int, layers: int = 1):
+def lstm_core(x, units: int, layers: int = 1, unroll: bool = False):
     import keras
 
-    return stack(keras.layers.LSTM, x, units, layers, "lstm")
+    return stack(keras.layers.LSTM, x, units, layers, "lstm", unroll)
 
 
-def gru_core(x, units: int, layers: int = 1):
+def gru_core(x, units: int, layers: int = 1, unroll: bool = False):
     import keras
 
-    return stack(keras.layers.GRU, x, units, layers, "gru")  # reset_after=True: Keras' default
+    # reset_after=True: Keras' default
+    return stack(keras.layers.GRU, x, units, layers, "gru", unroll)
 
 
-def hybrid_core(x, units: int, layers: int = 1):
+def hybrid_core(x, units: int, layers: int = 1, unroll: bool = False):
     """``layers`` LSTM layers feeding one GRU layer."""
     import keras
 
     for k in range(layers):
         name = "lstm" if k == 0 else f"lstm_{k + 1}"
-        x = keras.layers.LSTM(units, return_sequences=True, name=name)(x)
-    return keras.layers.GRU(units, name="gru")(x)
+        x = keras.layers.LSTM(units, return_sequences=True, unroll=unroll, name=name)(x)
+    return keras.layers.GRU(units, unroll=unroll, name="gru")(x)
 
 
-def linear_core(x, units: int, layers: int = 1):
+def linear_core(x, units: int, layers: int = 1, unroll: bool = False):
     import keras
 
-    del units, layers  # a linear map of the whole window has no hidden width
+    del units, layers, unroll  # a linear map of the whole window has no hidden width or loop
     return keras.layers.Flatten(name="flatten")(x)
 
 
@@ -86,6 +106,7 @@ def build_model(
     layers: int = 1,
     calendar_periods: tuple[float, ...] | list[float] = (),
     highway: bool = False,
+    unroll: bool | None = None,
 ):
     """Build an uncompiled Keras model.
 
@@ -104,6 +125,8 @@ def build_model(
             calendar features of the forecast times.
         highway: add a linear head on the whole window beside the recurrent one (LSTNet's
             autoregressive component); ``forecast.pipeline`` sets it to the ridge solution.
+        unroll: unroll the recurrent loops; ``None`` decides by device and window
+            (``unroll_for``).
 
     Returns:
         A ``keras.Model`` mapping ``(batch, window, n_features + 2 * len(calendar_periods))`` to
@@ -118,7 +141,8 @@ def build_model(
     x = inputs
     if norm == "window":
         x = SubtractLast(n_features if n_calendar else None, name="relative_to_last")(inputs)
-    head_inputs = [REGISTRY[name].core(x, units, layers)]
+    unroll = unroll_for(window) if unroll is None else unroll
+    head_inputs = [REGISTRY[name].core(x, units, layers, unroll)]
     future = []
     if n_calendar:
         calendar = FutureCalendar(

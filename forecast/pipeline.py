@@ -29,7 +29,7 @@ from forecast.preprocess import (
     fit_scaler,
     select_columns,
 )
-from forecast.windows import PARTS, make_dataset, origins, target_windows
+from forecast.windows import PARTS, WindowArray, make_dataset, origins, target_windows
 
 PREDICT_BATCH = 1024
 
@@ -82,13 +82,13 @@ class Prepared:
         firsts = [self.layout.bounds[k] + s.val_end for k, s in enumerate(self.parts)]
         return str(min(index[firsts])), str(max(index))
 
-    def unscale(self, scaled: np.ndarray, part: str) -> np.ndarray:
-        """``(n_windows, horizon)`` scaled target forecasts of ``part`` in original units (each
-        series with its own scaler)."""
+    def unscale(self, scaled: np.ndarray, part: str, origins=slice(None)) -> np.ndarray:
+        """``(n_windows, horizon)`` scaled target forecasts of ``part`` (of its ``origins``: a
+        slice or integer array) in original units (each series with its own scaler)."""
         if self.layout is None:
             return self.prep.unscale_target(scaled)
         mean, scale = self.prep.row_stats(self.layout)
-        rows = self.starts[part]
+        rows = self.starts[part][origins]
         i = self.prep.target_index
         return scaled * scale[rows, i][:, None] + mean[rows, i][:, None]
 
@@ -117,6 +117,14 @@ class Prepared:
     def actual(self, part: str) -> np.ndarray:
         """``(n_windows, horizon)`` true targets of ``part`` in original units."""
         return target_windows(self.target, self.starts[part], self.prep.window, self.prep.horizon)
+
+    def lazy_actual(self, part: str) -> WindowArray:
+        """``actual(part)`` as a ``WindowArray``: gathered for the origins asked for only."""
+        p, starts = self.prep, self.starts[part]
+        return WindowArray(
+            (len(starts), p.horizon),
+            lambda i: target_windows(self.target, starts[i], p.window, p.horizon),
+        )
 
 
 def prepare(series: Series, options: FitOptions) -> Prepared:
@@ -270,25 +278,47 @@ def check_scaled(values: np.ndarray, columns: list[str]) -> None:
 
 def predict_part(model, prepared: Prepared, part: str = "test") -> np.ndarray:
     """``(n_windows, horizon)`` forecasts of ``part`` in the target's original units."""
+    return np.asarray(predict_lazy(model, prepared, part))
+
+
+def predict_lazy(model, prepared: Prepared, part: str = "test") -> WindowArray:
+    """``predict_part`` holding only the model's float32 output (half of the float64 forecasts);
+    each selection of origins is converted to float64 and unscaled when read, with the same
+    values as ``predict_part``."""
     ds = prepared.dataset(part, PREDICT_BATCH, with_targets=False)
-    scaled = np.asarray(model.predict(ds, verbose=0), dtype="float64")
-    return prepared.unscale(scaled, part)
+    scaled = np.asarray(model.predict(ds, verbose=0))
+    return WindowArray(
+        scaled.shape, lambda i: prepared.unscale(scaled[i].astype("float64"), part, i)
+    )
 
 
 def naive_baselines(prepared: Prepared, part: str = "test") -> dict[str, np.ndarray]:
     """Persistence and seasonal-naive forecasts of ``part``, ``(n_windows, horizon)`` each."""
+    return {name: np.asarray(b) for name, b in lazy_baselines(prepared, part).items()}
+
+
+def lazy_baselines(prepared: Prepared, part: str = "test") -> dict[str, WindowArray]:
+    """``naive_baselines`` as ``WindowArray``s, made from the target for the origins read."""
     p = prepared.prep
-    starts = prepared.starts[part]
+    starts, target = prepared.starts[part], prepared.target
+    shape = (len(starts), p.horizon)
+    if len(starts):  # refuse a season longer than the history now, not when first read
+        first = int(np.argmin(starts))
+        ev.seasonal_naive(target, starts[first : first + 1], p.window, p.horizon, p.season)
     return {
-        "persistence": ev.persistence(prepared.target, starts, p.window, p.horizon),
-        "seasonal_naive": ev.seasonal_naive(prepared.target, starts, p.window, p.horizon, p.season),
+        "persistence": WindowArray(
+            shape, lambda i: ev.persistence(target, starts[i], p.window, p.horizon)
+        ),
+        "seasonal_naive": WindowArray(
+            shape, lambda i: ev.seasonal_naive(target, starts[i], p.window, p.horizon, p.season)
+        ),
     }
 
 
 def score_all(prepared: Prepared, predicted: np.ndarray, baselines: dict[str, np.ndarray]) -> dict:
     """metrics.json body (without training facts): the model and every baseline on the test
     windows, and the skill against persistence."""
-    actual = prepared.actual("test")
+    actual = prepared.lazy_actual("test")
     scored = score_windows(actual, predicted, baselines, prepared.naive_scale(), prepared.prep)
     if prepared.layout is not None:
         scored["per_series"] = score_per_series(prepared, actual, predicted, baselines)

@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from forecast.windows import WindowArray  # noqa: E402
+
 BASELINE_STYLE = {"persistence": ":", "seasonal_naive": "-.", "linear": "--"}
 
 
@@ -188,7 +190,10 @@ def save_run_plots(
     With ``series`` = ``(names, ids)`` (``--series``; ``ids``: ``(n_windows,)`` series number of
     each test origin), forecast.png is a grid of the first ``GRID_SERIES`` series."""
     horizon = actual.shape[1]
-    times = np.asarray(index)[starts[:, None] + window + np.arange(horizon)]
+    stamps = np.asarray(index)
+    times = WindowArray(  # gathered only for the origins drawn
+        (len(starts), horizon), lambda i: stamps[starts[i][:, None] + window + np.arange(horizon)]
+    )
     title, colour = verdict(model, metrics["rmse"], metrics["baselines"]["persistence"]["rmse"])
     linear = metrics["baselines"].get("linear", {}).get("rmse")
     if model != "linear" and linear is not None and linear < metrics["rmse"]:  # the true winner

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from forecast.windows import blocks_of
+
 
 @dataclass(frozen=True)
 class DMResult:
@@ -47,17 +49,21 @@ class DMResult:
         return {"dm_stat": finite(self.dm_stat), "p_value": finite(self.p_value)}
 
 
-def origin_losses(actual: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+def origin_losses(actual, predicted) -> np.ndarray:
     """Squared error averaged over the horizon steps of each origin.
 
     Args:
-        actual, predicted: ``(n_windows, horizon)``.
+        actual, predicted: ``(n_windows, horizon)`` arrays or ``forecast.windows.WindowArray``s
+            (taken a block of origins at a time).
 
     Returns:
         ``(n_windows,)`` losses.
     """
-    err = np.asarray(actual, dtype="float64") - np.asarray(predicted, dtype="float64")
-    return np.mean(err**2, axis=1)
+    out = np.empty(len(actual))
+    for s, (a, p) in blocks_of(actual, predicted):
+        err = np.asarray(a, dtype="float64") - np.asarray(p, dtype="float64")
+        out[s] = np.mean(err**2, axis=1)
+    return out
 
 
 def autocovariances(d: np.ndarray, max_lag: int) -> np.ndarray:
@@ -104,12 +110,11 @@ def dm_test(loss_a: np.ndarray, loss_b: np.ndarray, horizon: int) -> DMResult:
     return DMResult(float(stat), min(p, 1.0), n, kind)
 
 
-def dm_forecasts(actual: np.ndarray, predicted_a: np.ndarray, predicted_b: np.ndarray) -> DMResult:
+def dm_forecasts(actual, predicted_a, predicted_b) -> DMResult:
     """``dm_test`` on the per-origin squared-error losses of two ``(n_windows, horizon)``
-    forecasts of the same ``actual``."""
-    actual = np.asarray(actual)
+    forecasts (arrays or ``WindowArray``s) of the same ``actual``."""
     return dm_test(
-        origin_losses(actual, predicted_a), origin_losses(actual, predicted_b), actual.shape[1]
+        origin_losses(actual, predicted_a), origin_losses(actual, predicted_b), np.shape(actual)[1]
     )
 
 

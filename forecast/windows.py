@@ -105,3 +105,67 @@ def shuffled_batches(order, batch_size: int, seed: int):
         .flat_map(lambda perm: tf.data.Dataset.from_tensor_slices(perm).batch(batch_size))
         .apply(tf.data.experimental.assert_cardinality(n_batches))  # Keras sizes epochs by it
     )
+
+
+BLOCK = 16_384  # origins per block when scoring: (16,384 x horizon) float64 temporaries
+
+
+def blocks(n: int, size: int = BLOCK) -> list[slice]:
+    """Consecutive slices of ``range(n)`` of at most ``size`` origins each."""
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+class WindowArray:
+    """A ``(n_windows, horizon)`` array made on demand, for any selection of origins.
+
+    Scoring 150,000 test origins at horizon 24 would otherwise hold the actuals, the model's
+    forecast and every baseline as 29 MB float64 arrays at once (and their temporaries); here each
+    is a recipe (``compute``), evaluated a block of origins at a time (``blocks_of``). Indexing
+    with a slice, integer array or boolean mask of origins returns a NumPy array; ``np.asarray``
+    gives the whole array.
+
+    Args:
+        shape: ``(n_windows, horizon)``.
+        compute: maps an origin selection (a slice or an integer array) to the NumPy rows
+            ``(k, horizon)`` of those origins.
+    """
+
+    ndim = 2
+
+    def __init__(self, shape: tuple[int, int], compute):
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.compute = compute
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    @property
+    def size(self) -> int:
+        return self.shape[0] * self.shape[1]
+
+    def __getitem__(self, index):
+        if isinstance(index, tuple):  # e.g. [:, 0]: origins first, then within those rows
+            rows, rest = index[0], (slice(None), *index[1:])
+            if not isinstance(rows, slice):
+                return self[rows][rest]
+            picked = np.arange(len(self))[rows]  # a block at a time: never the whole array
+            parts = [self.compute(picked[s])[rest] for s in blocks(len(picked))]
+            return np.concatenate(parts) if parts else self.compute(picked)[rest]
+        if isinstance(index, int | np.integer):
+            index = index if index >= 0 else len(self) + index
+            return self.compute(slice(index, index + 1))[0]
+        if isinstance(index, slice):
+            return self.compute(slice(*index.indices(len(self))))
+        index = np.asarray(index)
+        return self.compute(np.flatnonzero(index) if index.dtype == bool else index)
+
+    def __array__(self, dtype=None, copy=None):
+        whole = self.compute(slice(0, len(self)))
+        return whole if dtype is None else whole.astype(dtype, copy=False)
+
+
+def blocks_of(*arrays, size: int = BLOCK):
+    """Yield ``(slice, [block of each array])`` over the origins of equally long ``arrays``
+    (NumPy arrays are sliced as views, ``WindowArray`` blocks are computed)."""
+    for s in blocks(len(arrays[0]), size):
+        yield s, [a[s] for a in arrays]

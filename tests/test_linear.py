@@ -78,3 +78,21 @@ def test_ridge_chooses_a_small_penalty_for_an_exact_linear_target():
     ridge, w, val_mse = choose_ridge(moments(100), moments(100))
     assert ridge <= 1e-5 and val_mse < 1e-8
     np.testing.assert_allclose(w, w_true, atol=1e-4)
+
+
+def test_normal_equations_sum_the_moments_of_every_batch():
+    from forecast.linear import normal_equations
+
+    rng = np.random.default_rng(4)
+    batches = [(rng.normal(size=(n, 3, 2)), rng.normal(size=(n, 2))) for n in (5, 7)]
+    x = np.concatenate([b[0] for b in batches])
+    f = np.hstack([x.reshape(len(x), -1), np.ones((len(x), 1))])  # the bias column
+    r = np.concatenate([b[1] for b in batches]) - x[:, -1, :1]  # minus the offset
+
+    def features(x, training):
+        return x.reshape(len(x), -1)
+
+    xtx, xty, rtr, n = normal_equations(features, batches, lambda x: x[:, -1, 0])
+    np.testing.assert_allclose(xtx, f.T @ f, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(xty, f.T @ r, rtol=1e-12, atol=1e-12)
+    assert rtr == pytest.approx(float(np.sum(r**2))) and n == 12

@@ -68,7 +68,10 @@ def test_parameter_counts_follow_the_gate_equations():
 
 
 @pytest.mark.parametrize("name", ["gru", "lstm"])
-def test_recurrent_layers_keep_cudnn_eligible_settings(name):
+def test_recurrent_layers_keep_cudnn_eligible_settings(name, monkeypatch):
+    import forecast.models
+
+    monkeypatch.setattr(forecast.models, "gpu_visible", lambda: True)  # as on a GPU machine
     model = build_model(name, 10, 2, 3, 8)
     layer = model.get_layer(name)
     cfg = layer.get_config()
@@ -76,6 +79,23 @@ def test_recurrent_layers_keep_cudnn_eligible_settings(name):
     assert cfg["recurrent_dropout"] == 0 and cfg["unroll"] is False
     if name == "gru":
         assert cfg["reset_after"] is True
+
+
+@pytest.mark.parametrize("name", ["rnn", "gru", "lstm", "hybrid"])
+def test_recurrent_loops_unroll_only_for_short_windows_without_a_gpu(name, monkeypatch):
+    import forecast.models
+
+    def unrolled(window: int, gpu: bool) -> set[bool]:
+        monkeypatch.setattr(forecast.models, "gpu_visible", lambda: gpu)
+        model = build_model(name, window, 2, 3, 4)
+        return {
+            layer.get_config()["unroll"] for layer in model.layers if "unroll" in layer.get_config()
+        }
+
+    short, long = forecast.models.UNROLL_MAX_WINDOW, forecast.models.UNROLL_MAX_WINDOW + 1
+    assert unrolled(short, gpu=False) == {True}
+    assert unrolled(long, gpu=False) == {False}
+    assert unrolled(short, gpu=True) == {False}
 
 
 @pytest.mark.parametrize(
