@@ -151,3 +151,16 @@ def test_calendar_none_skips_the_validation_check(tmp_path, monkeypatch):
     weekly_frame(600, 3.0).to_csv(tmp_path / "w.csv", index=False)
     prepared = prepare(read_series(tmp_path / "w.csv"), FitOptions(window=5, calendar="none"))
     assert prepared.prep.calendar == []
+
+
+def test_the_calendar_check_thins_large_parts_evenly(tmp_path):
+    from forecast.pipeline import thinned
+
+    weekly_frame(300, 3.0).to_csv(tmp_path / "w.csv", index=False)
+    prepared = prepare(read_series(tmp_path / "w.csv"), FitOptions(window=5, horizon=2))
+    small = thinned(prepared, 10)
+    train = prepared.starts["train"]
+    assert len(small.starts["train"]) == len(small.starts["val"]) == 10
+    assert small.starts["train"][0] == train[0] and small.starts["train"][-1] == train[-1]
+    assert np.all(np.diff(small.starts["train"]) > 0) and len(small.starts["test"]) == 0
+    assert thinned(prepared, 10_000).starts["train"] is train
