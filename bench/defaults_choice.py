@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from forecast import calendar as cal  # noqa: E402
 from forecast import evaluate as ev  # noqa: E402
+from forecast import pipeline  # noqa: E402
 from forecast.config import FitOptions  # noqa: E402
 from forecast.io import read_series  # noqa: E402
 from forecast.pipeline import naive_baselines, predict_part, prepare, train_one  # noqa: E402
@@ -92,17 +93,18 @@ def greensboro_csv() -> Path:
 
 @contextlib.contextmanager
 def calendar_rule(calendar: str):
-    """``calendar="all"``: every resolvable cycle, with the ``auto`` rule switched off (the
-    measurement behind that rule)."""
+    """``calendar="all"``: every resolvable cycle, with the ``auto`` rule and its validation check
+    switched off (the measurement behind them)."""
     if calendar != "all":
         yield calendar
         return
-    saved = cal.useful
+    saved = cal.useful, pipeline.calendar_on_validation
     cal.useful = lambda *args: True
+    pipeline.calendar_on_validation = lambda series, prep, options: prep.calendar
     try:
         yield "auto"
     finally:
-        cal.useful = saved
+        cal.useful, pipeline.calendar_on_validation = saved
 
 
 def val_rmse(prepared, model) -> float:
@@ -157,7 +159,10 @@ def main(name: str, seeds: int = 2, only: list[str] | None = None) -> None:
             f"vs linear {ev.skill(mean, rs[0]['linear_val_rmse']):+.1%}"
         )
     out = HERE / f"defaults_choice-{name}.json"
-    out.write_text(json.dumps(rows, indent=1))
+    measured = {(r["config"], r["seed"]) for r in rows}
+    earlier = json.loads(out.read_text()) if out.exists() else []
+    kept = [r for r in earlier if (r["config"], r["seed"]) not in measured]
+    out.write_text(json.dumps(kept + rows, indent=1))  # rows of configs not rerun are kept
     print(f"wrote {out}")
 
 

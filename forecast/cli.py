@@ -146,8 +146,9 @@ def fit_options(func):
         click.option(
             "--calendar",
             type=click.Choice(CALENDARS),
-            help="'auto': sin/cos of hour of day, day of week, day of year (those the frequency "
-            "resolves) for the input rows and the forecast times; 'none': no calendar inputs. "
+            help="'auto': sin/cos of hour of day, day of week, day of year (the cycles longer "
+            "than the window that repeat twice in the training rows) for the input rows and the "
+            "forecast times; 'none': no calendar inputs. "
             f"[default: {d.calendar}]",
         ),
         click.option(

@@ -19,7 +19,7 @@ import pandas as pd
 from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
-from forecast.distribute import describe, is_chief
+from forecast.distribute import describe, get_strategy, is_chief
 from forecast.errors import ForecastError
 from forecast.fit import score_with_bands, write_run
 from forecast.models import REGISTRY
@@ -87,6 +87,7 @@ def compare(
         raise ForecastError(f"--seeds {seeds} must be a positive integer; use e.g. --seeds 3")
     runs.check_out_dir(out, overwrite)
     series = load_series_for(csv, options)
+    get_strategy(options.distribute)  # before any TensorFlow op (prepare may train a ridge model)
     prepared = prepare(series, options)
     for note in series.notes:  # after prepare: it notes series too short for the window
         log(f"note: {note}")

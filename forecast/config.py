@@ -52,7 +52,9 @@ class FitOptions:
             CPU are dominated by per-call overhead; see bench/README.md).
         layers: stacked recurrent layers (the hybrid: LSTM layers before its GRU layer).
         calendar: ``"auto"`` adds sin/cos of the hour of day, day of week and day of year that the
-            frequency resolves, for the input rows and the forecast times; ``"none"`` adds none.
+            frequency resolves and ``forecast.calendar.useful`` keeps (longer than the window,
+            twice in the training rows), for the input rows and the forecast times; ``"none"``
+            adds none.
         ensemble: members trained with seeds ``seed … seed + ensemble - 1`` and averaged.
         tensorboard: write TensorBoard logs (loss and val_loss per epoch, the graph) into
             ``RUN_DIR/tensorboard``.

@@ -14,7 +14,7 @@ from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
 from forecast.diagnostics import diagnose
-from forecast.distribute import describe, is_chief
+from forecast.distribute import describe, get_strategy, is_chief
 from forecast.errors import ForecastError
 from forecast.html import write_run_report
 from forecast.intervals import coverage, interval_metrics, origin_widths
@@ -147,6 +147,7 @@ def fit_run(
             f"{partial} holds a checkpoint of an interrupted fit; continue it with --resume {out}, "
             "or pass --overwrite to start again"
         )
+    get_strategy(options.distribute)  # before any TensorFlow op (prepare may train a ridge model)
     prepared = prepare(series, options)
     for note in series.notes:  # after every check, so that bad input ends with one line only
         log(f"note: {note}")

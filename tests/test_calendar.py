@@ -62,9 +62,11 @@ def test_future_calendar_layer_matches_the_features_of_the_forecast_times(freq):
     np.testing.assert_allclose(out, expected, atol=tolerance)
 
 
-def test_prepare_appends_calendar_columns_after_the_data(tmp_path):
+def test_prepare_appends_calendar_columns_after_the_data(tmp_path, monkeypatch):
+    from forecast import pipeline
     from tests.conftest import synthetic_frame
 
+    monkeypatch.setattr(pipeline, "calendar_on_validation", lambda s, prep, o: prep.calendar)
     synthetic_frame(1200, freq="D").to_csv(tmp_path / "s.csv", index=False)
     series = read_series(tmp_path / "s.csv")
     on = prepare(series, FitOptions(window=5, horizon=2))
@@ -111,3 +113,54 @@ def test_old_preprocessing_json_without_calendar_still_loads(tmp_path):
     d["calendar"] = ["hour_of_century"]
     with pytest.raises(Exception, match="invalid value for calendar"):
         Preprocessing.from_dict(d)
+
+
+def weekly_frame(n: int, weekly: float, seed: int = 0) -> pd.DataFrame:
+    """A daily AR(1) series plus ``weekly`` times a weekday effect (weekends high)."""
+    rng = np.random.default_rng(seed)
+    noise = np.zeros(n)
+    for t in range(1, n):
+        noise[t] = 0.7 * noise[t - 1] + rng.normal()
+    dates = pd.date_range("2020-01-01", periods=n, freq="D")
+    effect = np.where(dates.day_of_week >= 5, 1.0, -0.4)
+    return pd.DataFrame({"date": dates, "y": 10 + noise + weekly * effect})
+
+
+@pytest.mark.parametrize(("weekly", "kept"), [(3.0, ["day_of_week"]), (0.0, [])])
+def test_auto_keeps_a_cycle_only_when_it_helps_the_linear_baseline_on_validation(
+    tmp_path, weekly, kept
+):
+    """Window 5 < 7 < 600 / 2: the day of week is a candidate; a weekday effect makes it pay on
+    validation, plain AR(1) noise does not (the 1.6-year span leaves out the day of year)."""
+    weekly_frame(600, weekly).to_csv(tmp_path / "w.csv", index=False)
+    series = read_series(tmp_path / "w.csv")
+    prepared = prepare(series, FitOptions(window=5, horizon=2))
+    assert prepared.prep.calendar == kept
+    assert prepared.values.shape == (600, 1 + 2 * len(kept))
+    note = next(n for n in series.notes if n.startswith("calendar inputs"))
+    assert "day_of_week" in note and ("dropped day_of_week" in note) == (not kept)
+
+
+def test_calendar_none_skips_the_validation_check(tmp_path, monkeypatch):
+    from forecast import pipeline
+
+    def fail(*args):
+        raise AssertionError("no check expected")
+
+    monkeypatch.setattr(pipeline, "calendar_on_validation", fail)
+    weekly_frame(600, 3.0).to_csv(tmp_path / "w.csv", index=False)
+    prepared = prepare(read_series(tmp_path / "w.csv"), FitOptions(window=5, calendar="none"))
+    assert prepared.prep.calendar == []
+
+
+def test_the_calendar_check_thins_large_parts_evenly(tmp_path):
+    from forecast.pipeline import thinned
+
+    weekly_frame(300, 3.0).to_csv(tmp_path / "w.csv", index=False)
+    prepared = prepare(read_series(tmp_path / "w.csv"), FitOptions(window=5, horizon=2))
+    small = thinned(prepared, 10)
+    train = prepared.starts["train"]
+    assert len(small.starts["train"]) == len(small.starts["val"]) == 10
+    assert small.starts["train"][0] == train[0] and small.starts["train"][-1] == train[-1]
+    assert np.all(np.diff(small.starts["train"]) > 0) and len(small.starts["test"]) == 0
+    assert thinned(prepared, 10_000).starts["train"] is train

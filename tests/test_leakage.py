@@ -85,7 +85,31 @@ def test_scaler_sees_only_training_rows(n, window, horizon, split, seed, norm):
     second = prepare(Series(changed.astype("float32"), "date", "D"), options)
     assert second.prep.mean == first.prep.mean
     assert second.prep.scale == first.prep.scale
-    assert np.array_equal(second.values[:end], first.values[:end])
+    k = len(first.prep.columns)  # the data columns (calendar inputs are chosen on validation)
+    assert np.array_equal(second.values[:end, :k], first.values[:end, :k])
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(40, 300),
+    window=st.integers(1, 5),
+    horizon=st.integers(1, 4),
+    seed=st.integers(0, 2**16),
+)
+def test_the_calendar_choice_never_reads_the_test_split(n, window, horizon, seed):
+    """``--calendar auto`` keeps a cycle on the linear baseline's validation error: rewriting every
+    test row must not change what it keeps (daily rows, window < 7: the week is a candidate)."""
+    options = FitOptions(window=window, horizon=horizon)
+    series = series_of(n, seed)
+    first = prepared_or_none(series, options)
+    assume(first is not None)
+    changed = series.frame.astype("float64")
+    rng = np.random.default_rng(seed + 1)
+    tail = changed.iloc[first.split.val_end :]
+    changed.iloc[first.split.val_end :] = rng.uniform(-1e6, 1e6, size=tail.shape)
+    second = prepare(Series(changed.astype("float32"), "date", "D"), options)
+    assert second.prep.calendar == first.prep.calendar
+    assert np.array_equal(second.values[: first.split.val_end], first.values[: first.split.val_end])
 
 
 @settings(max_examples=15, deadline=None)
