@@ -131,7 +131,12 @@ def metrics_rows(metrics: dict) -> tuple[list[str], list[list[str]], list[str]]:
 
 def series_rows(metrics: dict) -> tuple[list[str], list[list[str]]]:
     """--series: one row per series, the model against persistence and the linear baseline."""
-    header = ["series", "test windows", "RMSE", "persistence RMSE", "skill", "linear RMSE", "MASE"]
+    from forecast.report import p_text, series_p
+
+    header = [
+        "series", "test windows", "RMSE", "persistence RMSE", "skill", "DM p vs persistence",
+        "linear RMSE", "MASE",
+    ]  # fmt: skip
     body = []
     for name, s in metrics.get("per_series", {}).items():
         base = s["baselines"]
@@ -142,6 +147,7 @@ def series_rows(metrics: dict) -> tuple[list[str], list[list[str]]]:
                 number(s["rmse"]),
                 number(base["persistence"]["rmse"]),
                 number(s["skill_vs_persistence"], "+.1%"),
+                p_text(series_p(s)).removeprefix("p=").removeprefix("p"),
                 number(base["linear"]["rmse"]) if "linear" in base else "",
                 number(s["mase"], ".3f"),
             ]

@@ -360,17 +360,21 @@ def score_windows(actual, predicted, baselines: dict, scale: float, prep: Prepro
 
 def score_per_series(prepared: Prepared, actual, predicted, baselines: dict) -> dict:
     """metrics.json ``per_series``: ``{name: {rmse, mae, smape, mase, skill_vs_persistence,
-    baselines, ...}}`` on each series' own test windows, MASE against its own training rows."""
+    baselines, significance, ...}}`` on each series' own test windows, MASE against its own
+    training rows; ``significance`` holds the Diebold–Mariano test against persistence."""
+    from forecast.significance import versus_baselines
+
     ids = prepared.series_ids("test")
     out = {}
     for k, name in enumerate(prepared.series_names):
         mine = ids == k
+        theirs = {n: b[mine] for n, b in baselines.items()}
         out[name] = score_windows(
-            actual[mine],
-            predicted[mine],
-            {n: b[mine] for n, b in baselines.items()},
-            prepared.naive_scale(k),
-            prepared.prep,
+            actual[mine], predicted[mine], theirs, prepared.naive_scale(k), prepared.prep
+        )
+        # consecutive origins of one series: the h-step overlap the DM variance allows for
+        out[name]["significance"] = versus_baselines(
+            actual[mine], predicted[mine], theirs, names=("persistence",)
         )
     return out
 

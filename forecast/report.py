@@ -208,6 +208,12 @@ def interval_line(metrics: dict) -> str:
 SERIES_SHOWN = 20  # rows of the per-series table printed; metrics.json has them all
 
 
+def series_p(scores: dict) -> float | None:
+    """The DM p-value of one ``per_series`` entry against persistence (``None`` for runs saved
+    before it was recorded)."""
+    return scores.get("significance", {}).get("vs_persistence", {}).get("p_value")
+
+
 def series_table(metrics: dict, limit: int = SERIES_SHOWN) -> str:
     """--series: one row per series, the model's RMSE against persistence (and the linear
     baseline) on that series' own test windows; ``""`` for a single series."""
@@ -216,7 +222,7 @@ def series_table(metrics: dict, limit: int = SERIES_SHOWN) -> str:
         return ""
     names = list(per)
     width = max(8, *(len(n) for n in names[:limit])) + 2
-    head = ["windows", "RMSE", "persist.", "skill", "linear", "MASE"]
+    head = ["windows", "RMSE", "persist.", "skill", "DM p", "linear", "MASE"]
     lines = [
         f"per series ({metrics['series']['column'] if 'series' in metrics else 'series'}; "
         "test windows of each; skill vs persistence):",
@@ -230,15 +236,21 @@ def series_table(metrics: dict, limit: int = SERIES_SHOWN) -> str:
             fmt(s["rmse"]),
             fmt(base["persistence"]["rmse"]),
             fmt(s["skill_vs_persistence"], "+.1%"),
+            p_text(series_p(s)).removeprefix("p=").removeprefix("p"),
             fmt(base["linear"]["rmse"]) if "linear" in base else "",
             fmt(s["mase"], ".3f"),
         ]
         lines.append(f"{name:<{width}}" + "".join(f"{c:>10}" for c in cells))
     skills = [per[n]["skill_vs_persistence"] for n in names]
     wins = sum(k > 0 for k in skills)
+    significant = sum(
+        k > 0 and _significant({"p_value": series_p(per[n])})
+        for n, k in zip(names, skills, strict=True)
+    )
     lines.append(
-        f"{metrics['model']} beats persistence on {wins} of {len(names)} series (median skill "
-        f"{fmt(float(np.median(skills)), '+.1%')}; the pooled RMSE weighs series by their units)"
+        f"{metrics['model']} beats persistence on {wins} of {len(names)} series, {significant} "
+        f"significantly (DM p < 0.05; median skill {fmt(float(np.median(skills)), '+.1%')}; the "
+        "pooled RMSE weighs series by their units)"
     )
     if len(names) > limit:
         lines.append(f"... and {len(names) - limit} more series in metrics.json (per_series)")

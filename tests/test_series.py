@@ -167,6 +167,9 @@ def test_fit_on_a_real_long_table_scores_every_series_and_pools(stocks_run):
     for name in names:
         s = m["per_series"][name]
         assert {"rmse", "mae", "smape", "mase", "skill_vs_persistence", "baselines"} <= set(s)
+        # each series' own Diebold-Mariano test: the model's sign, a probability
+        dm = s["significance"]["vs_persistence"]
+        assert 0 <= dm["p_value"] <= 1 and (dm["dm_stat"] < 0) == (s["skill_vs_persistence"] > 0)
         assert set(s["baselines"]) == {"persistence", "seasonal_naive", "linear"}
         persistence = s["baselines"]["persistence"]["rmse"]
         assert s["skill_vs_persistence"] == pytest.approx(1 - s["rmse"] / persistence)
@@ -187,7 +190,33 @@ def test_fit_on_a_real_long_table_scores_every_series_and_pools(stocks_run):
     assert "per series (symbol" in result.stdout
     wins = sum(m["per_series"][n]["skill_vs_persistence"] > 0 for n in names)
     assert m["series"]["beats_persistence"] == wins
-    assert f"beats persistence on {wins} of 5 series" in result.stdout
+    significant = sum(
+        m["per_series"][n]["skill_vs_persistence"] > 0
+        and m["per_series"][n]["significance"]["vs_persistence"]["p_value"] < 0.05
+        for n in names
+    )
+    assert f"beats persistence on {wins} of 5 series, {significant} significantly" in result.stdout
+
+
+def test_each_series_gets_its_own_diebold_mariano_test(stocks_run):
+    """per_series significance is the DM test on that series' windows alone (recomputed here
+    from predictions.csv), not the pooled one."""
+    from forecast.significance import dm_forecasts
+
+    out, _ = stocks_run
+    m = json.loads((out / "metrics.json").read_text())
+    rows = pd.read_csv(out / "predictions.csv")
+    for name in ["GOOG", "MSFT"]:
+        mine = rows[rows["symbol"] == name]
+
+        def grid(column, mine=mine):
+            return mine.pivot(index="origin", columns="step", values=column).to_numpy()
+
+        expected = dm_forecasts(grid("actual"), grid("predicted"), grid("persistence"))
+        saved = m["per_series"][name]["significance"]["vs_persistence"]
+        assert saved["dm_stat"] == pytest.approx(expected.dm_stat, rel=1e-3)
+        assert saved["p_value"] == pytest.approx(expected.p_value, rel=1e-2, abs=1e-4)
+    assert m["per_series"]["GOOG"]["significance"] != m["significance"]
 
 
 def test_predict_forecasts_every_series(stocks_run, tmp_path):
