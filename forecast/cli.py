@@ -437,6 +437,7 @@ def tune(
     """Search window, units, layers, learning rate, batch size, norm and calendar for one model
     on the validation split of CSV (Bayesian optimisation; the test split is never read). Writes
     trials.csv, best.toml (for `fit --config`) and tuning.png."""
+    from forecast.report import tune_evidence
     from forecast.runs import default_run_dir
     from forecast.tune import tune as run_tune
 
@@ -463,6 +464,8 @@ def tune(
         f"val RMSE: best {report.best_rmse:.4g}, given options (trial 1) "
         f"{report.start_rmse:.4g}, linear baseline {report.linear_rmse:.4g}"
     )
+    if report.dm_p_vs_start is not None:
+        click.echo(tune_evidence(report.dm_p_vs_start, len(report.rows)))
     click.echo(f"reproduce: forecast fit {csv} --config {report.out / 'best.toml'}")
     if report.interrupted:
         click.echo(

@@ -255,3 +255,18 @@ def series_table(metrics: dict, limit: int = SERIES_SHOWN) -> str:
     if len(names) > limit:
         lines.append(f"... and {len(names) - limit} more series in metrics.json (per_series)")
     return "\n".join(lines)
+
+
+def tune_evidence(p: float, n_trials: int) -> str:
+    """What ``forecast tune``'s Diebold–Mariano test of the best trial against trial 1 (the given
+    options), on the validation windows, says."""
+    if not _significant({"p_value": p}):
+        return (
+            f"the best trial is not significantly better than the given options on validation "
+            f"(DM {p_text(p)}, before allowing for picking the best of {n_trials} trials): its "
+            "edge may be noise"
+        )
+    return (
+        f"the best trial beats the given options on validation (DM {p_text(p)}); picking the best "
+        f"of {n_trials} trials makes that optimistic, so judge it by fit's test split"
+    )

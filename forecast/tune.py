@@ -59,6 +59,10 @@ class TuneReport:
         start_rmse: validation RMSE of trial 1, the starting options.
         best_rmse: validation RMSE of the best trial.
         linear_rmse: validation RMSE of the linear baseline on the starting options' windows.
+        dm_p_vs_start: Diebold–Mariano p-value of the best trial against trial 1 on the
+            validation windows (``None`` when trial 1 is the best, or their windows differ). It
+            does not allow for having picked the best of several trials, so a small p is weak
+            evidence and a large one says the search found nothing beyond noise.
         interrupted: Ctrl-C ended the search early.
         seconds: wall time of the search.
         searched: the names of the options searched.
@@ -70,6 +74,7 @@ class TuneReport:
     start_rmse: float = float("nan")
     best_rmse: float = float("nan")
     linear_rmse: float = float("nan")
+    dm_p_vs_start: float | None = None
     interrupted: bool = False
     seconds: float = 0.0
     searched: list[str] = field(default_factory=list)
@@ -224,6 +229,7 @@ class TrialRunner:
         self.series = series
         self.verbose = verbose
         self.cache: dict[tuple, object] = {}
+        self.last: tuple[np.ndarray, np.ndarray] | None = None  # (actual, per-origin losses)
 
     def prepared(self, options: FitOptions):
         from forecast.pipeline import prepare
@@ -236,11 +242,14 @@ class TrialRunner:
     def val_rmse(self, name: str, options: FitOptions) -> tuple[float, int]:
         """Train ``name`` with ``options``; return ``(validation RMSE, epochs run)``."""
         from forecast.pipeline import predict_part, train_one
+        from forecast.significance import origin_losses
 
         prepared = self.prepared(options)
         model, result = train_one(name, prepared, options, self.verbose)
         predicted = predict_part(model, prepared, "val")
-        return ev.rmse(prepared.actual("val"), predicted), result.epochs_run
+        actual = prepared.actual("val")
+        self.last = (actual, origin_losses(actual, predicted))
+        return ev.rmse(actual, predicted), result.epochs_run
 
 
 def propose(oracle) -> dict | None:
@@ -391,9 +400,15 @@ def tune(
     def keep_going() -> bool:
         return elapsed() + mean_trial() <= budget
 
+    losses: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # trial 1 and the best so far
+
     def on_trial(options: FitOptions) -> dict:
         began = time.perf_counter()
         rmse, epochs = runner.val_rmse(options.model, options)
+        trial = len(report.rows) + 1
+        if trial == 1 or rmse < min((r["val_rmse"] for r in report.rows), default=math.inf):
+            losses.update({k: v for k, v in losses.items() if k == 1})
+            losses[trial] = runner.last
         row = {
             "trial": len(report.rows) + 1,
             **{k: getattr(options, k) for k in COLUMNS},
@@ -429,8 +444,24 @@ def tune(
             f"--budget-minutes {budget_minutes:g} ended the search before its first trial; "
             "give more minutes"
         )
+    report.dm_p_vs_start = dm_p_vs_start(report, losses, start.horizon)
     finish(report, start, series, csv)
     return report
+
+
+def dm_p_vs_start(report: TuneReport, losses: dict, horizon: int) -> float | None:
+    """``TuneReport.dm_p_vs_start`` from the saved ``(actual, per-origin losses)`` of trial 1 and
+    of the best trial."""
+    from forecast.significance import dm_test
+
+    finite = [r for r in report.rows if math.isfinite(r["val_rmse"])]
+    best = min(finite, key=lambda r: r["val_rmse"])["trial"] if finite else 1
+    if best == 1 or losses.get(best) is None or losses.get(1) is None:
+        return None
+    (actual_best, loss_best), (actual_start, loss_start) = losses[best], losses[1]
+    if actual_best.shape != actual_start.shape or not np.array_equal(actual_best, actual_start):
+        return None
+    return dm_test(loss_best, loss_start, horizon).p_value
 
 
 def finish(report: TuneReport, start: FitOptions, series: Series, csv: Path) -> None:
@@ -439,6 +470,7 @@ def finish(report: TuneReport, start: FitOptions, series: Series, csv: Path) -> 
     import matplotlib.pyplot as plt
 
     from forecast.plots import save
+    from forecast.report import p_text
 
     finite = [r for r in report.rows if math.isfinite(r["val_rmse"])]
     if not finite:
@@ -449,9 +481,15 @@ def finish(report: TuneReport, start: FitOptions, series: Series, csv: Path) -> 
     report.start_rmse = report.rows[0]["val_rmse"]
     report.best_rmse = best_row["val_rmse"]
     report.best = resolved(options_for(start, best_row), series)
+    evidence = ""
+    if report.dm_p_vs_start is not None:
+        evidence = (
+            f" (trial 1, the given options: {report.start_rmse:.6g}; validation DM "
+            f"{p_text(report.dm_p_vs_start)} against the given options)"
+        )
     header = (
         f"forecast tune: best of {len(report.rows)} trial(s) (trial {best_row['trial']}), "
-        f"val RMSE {best_row['val_rmse']:.6g}\n"
+        f"val RMSE {best_row['val_rmse']:.6g}{evidence}\n"
         f"reproduce: forecast fit {csv} --config {report.out / 'best.toml'}"
     )
     with runs.staged_dir(report.out) as tmp:

@@ -151,10 +151,12 @@ class FakeRunner:
     interrupt_at: int | None = None
     seconds: float = 0.0
     calls: list[FitOptions] = []
+    losses: list[np.ndarray] = []
 
     def __init__(self, series, verbose=0):
         self.real = REAL_RUNNER(series, verbose)
-        FakeRunner.calls = []
+        self.last = None  # (actual, per-origin losses) of the last trial
+        FakeRunner.calls, FakeRunner.losses = [], []
 
     def prepared(self, options):
         return self.real.prepared(options)
@@ -168,7 +170,13 @@ class FakeRunner:
         import time
 
         time.sleep(FakeRunner.seconds)
-        return options.window / 10 + options.units / 1000 + math.log10(options.learning_rate), 3
+        rmse = options.window / 10 + options.units / 1000 + math.log10(options.learning_rate)
+        # per-origin validation losses that differ from trial to trial (for the DM test)
+        k = len(FakeRunner.calls)
+        losses = 5 + rmse + np.sin(np.arange(40) * (k + 1)) * 0.5
+        FakeRunner.losses.append(losses)
+        self.last = (np.zeros((40, 3)), losses)
+        return rmse, 3
 
 
 @pytest.fixture
@@ -290,3 +298,32 @@ def test_progress_line():
     assert tune_mod.progress_line(3, 10, 2.34567, 2.1, 125.4) == (
         "trial 3/10  val RMSE 2.346  best so far 2.1  (time left ~2:05)"
     )
+
+
+def test_tune_tests_the_best_trial_against_the_given_options_on_validation(
+    sine_csv, tmp_path, fake_runner
+):
+    """The Diebold-Mariano p-value compares the validation losses of the best trial and of trial
+    1 (the given options); it is printed and written into best.toml."""
+    from forecast.report import p_text, tune_evidence
+    from forecast.significance import dm_test
+
+    out = tmp_path / "t"
+    result = run_tune([sine_csv, *TINY, "--trials", "5", "--out", out])
+    assert result.exit_code == 0, result.output
+    trials = pd.read_csv(out / "trials.csv")
+    best = int(trials.loc[trials["val_rmse"].idxmin(), "trial"])
+    assert best != 1
+    expected = dm_test(fake_runner.losses[best - 1], fake_runner.losses[0], 3).p_value
+    assert 0 < expected < 1
+    assert tune_evidence(expected, 5) in result.output
+    assert f"validation DM {p_text(expected)} against the given options" in (
+        (out / "best.toml").read_text()
+    )
+
+
+def test_tune_evidence_reads_the_p_value():
+    from forecast.report import tune_evidence
+
+    assert "not significantly better" in tune_evidence(0.4, 15)
+    assert "best of 15 trials makes that optimistic" in tune_evidence(0.01, 15)
