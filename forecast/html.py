@@ -186,8 +186,13 @@ def run_page(
         sections.append((f"Per series ({column})", table(s_header, s_body)))
     figures = '<div class="plots">' + "".join(image(n, png) for n, png in images.items()) + "</div>"
     sections += [("Plots", figures), ("Options", options_table(config))]
-    winner_is_model = verdict.startswith(f"verdict: {metrics['model']} is the best")
-    return page(title, verdict, winner_is_model, sections, meta)
+    from forecast.report import series_wins
+
+    good = verdict.startswith(f"verdict: {metrics['model']} is the best")
+    wins = series_wins(metrics)
+    if wins is not None:  # green only when it wins on most series, not on the pooled number alone
+        good = good and 2 * wins[0] > wins[2]
+    return page(title, verdict, good, sections, meta)
 
 
 def compare_page(

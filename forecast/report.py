@@ -95,7 +95,33 @@ def candidates(metrics: dict) -> dict[str, float]:
 
 
 def fit_verdict(metrics: dict) -> str:
-    """The last line of ``fit``: the true winner among the model and its baselines."""
+    """The last line of ``fit``: the true winner among the model and its baselines; for a
+    ``--series`` run, also on how many series the model beats persistence (a pooled win can
+    come from one series with large values)."""
+    text = pooled_verdict(metrics)
+    wins = series_wins(metrics)
+    if wins is None:
+        return text
+    won, significant, n = wins
+    return (
+        f"{text}; pooled over {n} series: per series {metrics['model']} beats persistence on "
+        f"{won} of {n} ({significant} significantly), see the per-series table"
+    )
+
+
+def series_wins(metrics: dict) -> tuple[int, int, int] | None:
+    """``(series where the model beats persistence, of those significantly at 5 %, series)``
+    of a ``--series`` run; ``None`` for a single series."""
+    per = metrics.get("per_series")
+    if not per:
+        return None
+    won = [s for s in per.values() if s["skill_vs_persistence"] > 0]
+    significant = sum(_significant({"p_value": series_p(s)}) for s in won)
+    return len(won), significant, len(per)
+
+
+def pooled_verdict(metrics: dict) -> str:
+    """``fit_verdict`` on the pooled scores."""
     model, rmse = metrics["model"], metrics["rmse"]
     scores = candidates(metrics)
     winner = min(scores, key=scores.get)
@@ -242,11 +268,7 @@ def series_table(metrics: dict, limit: int = SERIES_SHOWN) -> str:
         ]
         lines.append(f"{name:<{width}}" + "".join(f"{c:>10}" for c in cells))
     skills = [per[n]["skill_vs_persistence"] for n in names]
-    wins = sum(k > 0 for k in skills)
-    significant = sum(
-        k > 0 and _significant({"p_value": series_p(per[n])})
-        for n, k in zip(names, skills, strict=True)
-    )
+    wins, significant, _ = series_wins(metrics)
     lines.append(
         f"{metrics['model']} beats persistence on {wins} of {len(names)} series, {significant} "
         f"significantly (DM p < 0.05; median skill {fmt(float(np.median(skills)), '+.1%')}; the "

@@ -93,6 +93,37 @@ def metrics_example(model: str = "gru") -> dict:
     }
 
 
+def with_series(metrics: dict, skills: list[float], p_values: list[float]) -> dict:
+    """``metrics`` of a --series run whose series have these skills and DM p-values."""
+    per = {}
+    for k, (skill, p) in enumerate(zip(skills, p_values, strict=True)):
+        per[f"s{k}"] = {
+            **{key: metrics[key] for key in ("rmse", "mae", "smape", "mase", "baselines")},
+            "n_test_windows": 8,
+            "skill_vs_persistence": skill,
+            "significance": {"vs_persistence": {"dm_stat": -skill, "p_value": p}},
+        }
+    return {**metrics, "per_series": per, "series": {"column": "site", "names": list(per)}}
+
+
+@pytest.mark.parametrize(
+    ("skills", "p_values", "won", "green"),
+    [
+        ([0.3, -0.1, -0.2], [0.01, 0.4, 0.3], "1 of 3 (1 significantly)", False),
+        ([0.3, 0.1, -0.2], [0.01, 0.4, 0.3], "2 of 3 (1 significantly)", True),
+    ],
+)
+def test_a_pooled_win_names_the_series_won_and_is_green_only_on_most(skills, p_values, won, green):
+    from forecast.report import fit_verdict
+
+    metrics = with_series(metrics_example(), skills, p_values)
+    verdict = fit_verdict(metrics)
+    assert verdict.startswith("verdict: gru is the best forecaster here")
+    assert verdict.endswith(f"per series gru beats persistence on {won}, see the per-series table")
+    text = html.run_page(metrics, {}, {}, verdict, [])
+    assert ('class="verdict good"' in text) == green and ('class="verdict bad"' in text) != green
+
+
 def tiny_png() -> bytes:
     import matplotlib.pyplot as plt
 
