@@ -407,10 +407,11 @@ def tune(
         rmse, epochs = runner.val_rmse(options.model, options)
         trial = len(report.rows) + 1
         if trial == 1 or rmse < min((r["val_rmse"] for r in report.rows), default=math.inf):
-            losses.update({k: v for k, v in losses.items() if k == 1})
+            for earlier in [k for k in losses if k != 1]:  # the best so far is beaten
+                del losses[earlier]
             losses[trial] = runner.last
         row = {
-            "trial": len(report.rows) + 1,
+            "trial": trial,
             **{k: getattr(options, k) for k in COLUMNS},
             "val_rmse": rmse,
             "epochs": epochs,
