@@ -13,13 +13,13 @@ import pandas as pd
 from forecast import evaluate as ev
 from forecast import runs
 from forecast.config import FitOptions
-from forecast.diagnostics import diagnose
 from forecast.distribute import describe, get_strategy, is_chief
 from forecast.errors import ForecastError
 from forecast.html import write_run_report
 from forecast.intervals import coverage, interval_metrics, origin_widths
 from forecast.pipeline import (
     Prepared,
+    evidence,
     file_sha256,
     lazy_baselines,
     library_versions,
@@ -30,7 +30,6 @@ from forecast.pipeline import (
     train_one,
 )
 from forecast.predictions import write_predictions
-from forecast.significance import versus_baselines
 
 
 @dataclass
@@ -313,8 +312,7 @@ def build_metrics(
         "highway": options.highway,
         "test_start": test_start,
         "test_end": test_end,
-        "significance": versus_baselines(actual, predicted, baselines),
-        "diagnostics": diagnose(actual, predicted, baselines["persistence"][:, 0]),
+        **evidence(actual, predicted, baselines),
         **series_section(prepared, scored),
     }
 

@@ -171,9 +171,7 @@ def save_future_plot(
 def evaluate_run(run_dir: Path, csv: Path, log=print, only: str | None = None) -> dict:
     """Score a saved run (and its saved linear baseline) on the test split of ``csv`` (a
     ``--series`` run: every series it knows, per series and pooled)."""
-    from forecast.diagnostics import diagnose
-    from forecast.pipeline import naive_baselines, predict_part, reprepare, score_all
-    from forecast.significance import versus_baselines
+    from forecast.pipeline import evidence, naive_baselines, predict_part, reprepare, score_all
 
     model, prep, config = load_run(run_dir)
     prepared = reprepare(read_like_run(Path(csv), prep, config, only), prep)
@@ -191,7 +189,6 @@ def evaluate_run(run_dir: Path, csv: Path, log=print, only: str | None = None) -
     names = {}
     if prep.series is not None:
         names = {"series": {"column": prep.series["column"], "names": prepared.series_names}}
-    actual = prepared.actual("test")
     tested = {k: v for k, v in baselines.items() if k != "linear" or linear_path.exists()}
     return {
         "model": config.get("model", "model"),
@@ -199,8 +196,7 @@ def evaluate_run(run_dir: Path, csv: Path, log=print, only: str | None = None) -
         "window": prep.window,
         "horizon": prep.horizon,
         **metrics,
-        "significance": versus_baselines(actual, predicted, tested),
-        "diagnostics": diagnose(actual, predicted, baselines["persistence"][:, 0]),
+        **evidence(prepared.actual("test"), predicted, tested),
         **names,
     }
 

@@ -131,7 +131,7 @@ def metrics_rows(metrics: dict) -> tuple[list[str], list[list[str]], list[str]]:
 
 def series_rows(metrics: dict) -> tuple[list[str], list[list[str]]]:
     """--series: one row per series, the model against persistence and the linear baseline."""
-    from forecast.report import p_text, series_p
+    from forecast.report import series_p_cell
 
     header = [
         "series", "test windows", "RMSE", "persistence RMSE", "skill", "DM p vs persistence",
@@ -147,7 +147,7 @@ def series_rows(metrics: dict) -> tuple[list[str], list[list[str]]]:
                 number(s["rmse"]),
                 number(base["persistence"]["rmse"]),
                 number(s["skill_vs_persistence"], "+.1%"),
-                p_text(series_p(s)).removeprefix("p=").removeprefix("p"),
+                series_p_cell(s),
                 number(base["linear"]["rmse"]) if "linear" in base else "",
                 number(s["mase"], ".3f"),
             ]

@@ -358,6 +358,19 @@ def score_windows(actual, predicted, baselines: dict, scale: float, prep: Prepro
     }
 
 
+def evidence(actual, predicted, baselines: dict) -> dict:
+    """metrics.json ``significance`` (Diebold–Mariano against persistence and, when present, the
+    linear baseline) and ``diagnostics`` (does the forecast repeat the last value?) of a test
+    forecast."""
+    from forecast.diagnostics import diagnose
+    from forecast.significance import versus_baselines
+
+    return {
+        "significance": versus_baselines(actual, predicted, baselines),
+        "diagnostics": diagnose(actual, predicted, baselines["persistence"][:, 0]),
+    }
+
+
 def score_per_series(prepared: Prepared, actual, predicted, baselines: dict) -> dict:
     """metrics.json ``per_series``: ``{name: {rmse, mae, smape, mase, skill_vs_persistence,
     baselines, significance, ...}}`` on each series' own test windows, MASE against its own

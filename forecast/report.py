@@ -240,6 +240,11 @@ def series_p(scores: dict) -> float | None:
     return scores.get("significance", {}).get("vs_persistence", {}).get("p_value")
 
 
+def series_p_cell(scores: dict) -> str:
+    """``series_p`` as a table cell: ``0.0123``, ``<0.001`` or ``n/a``."""
+    return p_text(series_p(scores)).removeprefix("p=").removeprefix("p")
+
+
 def series_table(metrics: dict, limit: int = SERIES_SHOWN) -> str:
     """--series: one row per series, the model's RMSE against persistence (and the linear
     baseline) on that series' own test windows; ``""`` for a single series."""
@@ -262,7 +267,7 @@ def series_table(metrics: dict, limit: int = SERIES_SHOWN) -> str:
             fmt(s["rmse"]),
             fmt(base["persistence"]["rmse"]),
             fmt(s["skill_vs_persistence"], "+.1%"),
-            p_text(series_p(s)).removeprefix("p=").removeprefix("p"),
+            series_p_cell(s),
             fmt(base["linear"]["rmse"]) if "linear" in base else "",
             fmt(s["mase"], ".3f"),
         ]
