@@ -39,12 +39,15 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from forecast import calendar as cal  # noqa: E402
-from forecast import evaluate as ev  # noqa: E402
-from forecast import pipeline  # noqa: E402
-from forecast.config import FitOptions  # noqa: E402
-from forecast.io import read_series  # noqa: E402
-from forecast.pipeline import naive_baselines, predict_part, prepare, train_one  # noqa: E402
+from forecast.config import FitOptions
+from forecast.data import calendar as cal
+from forecast.data.io import read_series
+from forecast.evaluation import metrics as ev
+from forecast.evaluation.baselines import naive_baselines
+from forecast.training import preparation
+from forecast.training.fitting import train_one
+from forecast.training.inference import predict_part
+from forecast.training.preparation import prepare
 
 CONFIGS = {
     "plain (calendar none)": dict(calendar="none"),
@@ -98,13 +101,13 @@ def calendar_rule(calendar: str):
     if calendar != "all":
         yield calendar
         return
-    saved = cal.useful, pipeline.calendar_on_validation
+    saved = cal.useful, preparation.calendar_on_validation
     cal.useful = lambda *args: True
-    pipeline.calendar_on_validation = lambda series, prep, options: prep.calendar
+    preparation.calendar_on_validation = lambda series, prep, options: prep.calendar
     try:
         yield "auto"
     finally:
-        cal.useful, pipeline.calendar_on_validation = saved
+        cal.useful, preparation.calendar_on_validation = saved
 
 
 def val_rmse(prepared, model) -> float:

@@ -24,17 +24,18 @@ def configure(a) -> None:
     import keras
     import tensorflow as tf
 
-    import forecast.models
-    import forecast.train
+    import forecast.models.registry
+    import forecast.training.train
 
     if a.threads:
         intra, inter = (int(v) for v in a.threads.split(","))
         tf.config.threading.set_intra_op_parallelism_threads(intra)
         tf.config.threading.set_inter_op_parallelism_threads(inter)
     if a.no_determinism:
-        forecast.train.set_seed = keras.utils.set_random_seed
-    if a.unroll != "auto":  # force it either way (default: forecast.models.unroll_for decides)
-        forecast.models.unroll_for = lambda window: a.unroll == "on"
+        forecast.training.train.set_seed = keras.utils.set_random_seed
+    # force it either way (default: forecast.models.registry.unroll_for decides)
+    if a.unroll != "auto":
+        forecast.models.registry.unroll_for = lambda window: a.unroll == "on"
 
 
 def main() -> None:
@@ -62,7 +63,9 @@ def main() -> None:
     configure(a)
 
     from forecast.config import FitOptions
-    from forecast.pipeline import load_series_for, prepare, train_one
+    from forecast.data.prepared import load_series_for
+    from forecast.training.fitting import train_one
+    from forecast.training.preparation import prepare
 
     changes = (
         {} if a.steps_per_execution is None else {"steps_per_execution": a.steps_per_execution}

@@ -30,7 +30,7 @@ def main() -> None:
     import keras
     import tensorflow as tf
 
-    from forecast.models import build_model
+    from forecast.models.registry import build_model
 
     info = tf.sysconfig.get_build_info()
     print(f"tensorflow {tf.__version__}, keras {keras.__version__}")

@@ -27,9 +27,12 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from forecast.config import FitOptions  # noqa: E402
-from forecast.intervals import coverage, online_widths  # noqa: E402
-from forecast.pipeline import load_series_for, predict_part, prepare, train_one  # noqa: E402
+from forecast.config import FitOptions
+from forecast.data.prepared import load_series_for
+from forecast.evaluation.intervals import coverage, online_widths
+from forecast.training.fitting import train_one
+from forecast.training.inference import predict_part
+from forecast.training.preparation import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVELS = (0.8, 0.95)

@@ -29,7 +29,7 @@ def main() -> None:
     import keras
     import numpy as np
 
-    import forecast.layers  # noqa: F401  (registers the custom layers)
+    import forecast.models.layers  # noqa: F401  (registers the custom layers)
 
     model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True)
     _, window, n_features = model.input_shape

@@ -4,14 +4,15 @@ features of the 1 M x 8 bench's shape (window 96 x 14 inputs + bias = 1,345 colu
     python bench/linear_solve.py [--rows 20000] [--d 1345] [--horizon 24]
 
 - ``moments``: accumulating XᵀX and Xᵀr over ``--rows`` windows in batches of 1,024 (the pass over
-  the training and validation windows; ``forecast.linear.normal_equations`` without the Keras
+  the training and validation windows; ``forecast.training.linear.normal_equations`` without the
+  Keras
   feature model), with the seconds extrapolated to the 1 M bench's 849,858 windows;
 - one 1,024-window batch's ``XᵀX``: ``f.T @ f`` (what ``normal_equations`` does) against the
   symmetric rank-k update ``dsyrk`` (half the flops; measured, not adopted: no faster on an idle
   machine with OpenBLAS), best of 5;
 - ``choose_ridge``: the penalty search over ``RIDGE_GRID`` from those moments, solved by
   ``numpy.linalg.lstsq`` per penalty (the old solver) and by a Cholesky factorisation per penalty
-  (``forecast.linear.solve_ridge``), with the largest difference of the chosen weights.
+  (``forecast.training.linear.solve_ridge``), with the largest difference of the chosen weights.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from scipy.linalg.blas import dsyrk
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from forecast import linear  # noqa: E402
+from forecast.training import linear
 
 BENCH_WINDOWS = 699_881 + 149_977  # train + val windows of bench/scale.py's 1 M-row fit
 

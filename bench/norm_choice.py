@@ -17,15 +17,13 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from forecast import evaluate as ev  # noqa: E402
-from forecast.config import FitOptions  # noqa: E402
-from forecast.pipeline import (  # noqa: E402
-    load_series_for,
-    naive_baselines,
-    predict_part,
-    prepare,
-    train_one,
-)
+from forecast.config import FitOptions
+from forecast.data.prepared import load_series_for
+from forecast.evaluation import metrics as ev
+from forecast.evaluation.baselines import naive_baselines
+from forecast.training.fitting import train_one
+from forecast.training.inference import predict_part
+from forecast.training.preparation import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 

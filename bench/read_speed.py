@@ -5,10 +5,10 @@
 
 Writes the synthetic CSV (bench/synth.py's series) and a parquet copy to a temporary directory,
 then times, median of --repeats each:
-  c        forecast.formats.read_raw(engine="c")       pandas C engine, numbers and text
-  pyarrow  forecast.formats.read_raw(engine="pyarrow") what read_series uses ("auto")
-  series   forecast.io.read_series(csv)                 reading + time parsing + validation
-  parquet  forecast.io.read_series(parquet copy)
+  c        forecast.data.formats.read_raw(engine="c")       pandas C engine, numbers and text
+  pyarrow  forecast.data.formats.read_raw(engine="pyarrow") what read_series uses ("auto")
+  series   forecast.data.io.read_series(csv)                 reading + time parsing + validation
+  parquet  forecast.data.io.read_series(parquet copy)
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def main() -> None:
 
     import pandas as pd
 
-    from forecast.formats import read_raw
-    from forecast.io import read_series
+    from forecast.data.formats import read_raw
+    from forecast.data.io import read_series
 
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "synth.csv"

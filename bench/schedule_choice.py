@@ -21,10 +21,11 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 import defaults_choice as dc  # noqa: E402
 import numpy as np  # noqa: E402
 
-from forecast import train as tr  # noqa: E402
-from forecast.config import FitOptions  # noqa: E402
-from forecast.io import read_series  # noqa: E402
-from forecast.pipeline import prepare, train_one  # noqa: E402
+from forecast.config import FitOptions
+from forecast.data.io import read_series
+from forecast.training import train as tr
+from forecast.training.fitting import train_one
+from forecast.training.preparation import prepare
 
 SHIPPED = tr.tensorboard_callbacks
 CONFIGS = [("as shipped", False, 5), ("plateau, patience 8", True, 8), ("patience 8", False, 8)]

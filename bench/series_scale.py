@@ -16,7 +16,10 @@ import numpy as np
 import pandas as pd
 
 from forecast.config import FitOptions
-from forecast.pipeline import load_series_for, naive_baselines, prepare, score_all
+from forecast.data.prepared import load_series_for
+from forecast.evaluation.baselines import naive_baselines
+from forecast.evaluation.scoring import score_all
+from forecast.training.preparation import prepare
 
 
 def main(n_series: int = 500, rows: int = 400) -> None:

@@ -6,7 +6,8 @@
 Each cell is windows/s of the median epoch after the first (the first includes tracing; its
 seconds are printed too), window ``--window`` (96), horizon 24, 64 units, 8 columns. *forecast*
 variants: ``default`` (what `forecast fit` does: on a CPU-only machine it unrolls windows up to
-``forecast.models.UNROLL_MAX_WINDOW``), ``unroll`` / ``no-unroll`` (recurrent loops always / never
+``forecast.models.registry.UNROLL_MAX_WINDOW``), ``unroll`` / ``no-unroll`` (recurrent loops
+always / never
 unrolled), ``no-determinism`` (without ``enable_op_determinism``), ``threads-I-J`` (intra/inter-op
 threads). *keras*: bench/keras_ref.py --steady (the replica of
 ../shared/bench/plain_keras_ref.py). Every measurement is its own subprocess, run one after the

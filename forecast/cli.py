@@ -6,7 +6,6 @@ fast. Bad input ends with one line on stderr and exit status 2; ``--debug`` show
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from pathlib import Path
 
@@ -16,18 +15,22 @@ from forecast.config import (
     CALENDARS,
     FILLS,
     NORMS,
+    STRATEGIES,
     TUNE_BUDGET_MINUTES,
     TUNE_TRIALS,
     FitOptions,
     load_toml,
 )
-from forecast.distribute import STRATEGIES
 from forecast.errors import ForecastError
-from forecast.models import REGISTRY
+from forecast.models.registry import REGISTRY
 from forecast.quiet import quiet_tensorflow_import
 
 DEFAULTS = FitOptions()
+
+
 EXIT_BAD_INPUT = 2
+
+
 EXIT_INTERRUPTED = 130
 
 
@@ -44,18 +47,25 @@ class ForecastGroup(click.Group):
             if debug:
                 raise
             message = e.format_message() if isinstance(e, click.ClickException) else str(e)
-            click.echo(f"error: {' '.join(message.split())}", err=True)
-            sys.exit(EXIT_BAD_INPUT)
+            bad_input(message)
         except (KeyboardInterrupt, click.Abort) as e:
             if debug:
                 raise
             cause = e.__cause__ if isinstance(e, click.Abort) else e  # click wraps Ctrl-C
+            if isinstance(cause, EOFError):  # ... and an EOFError: input that ended early
+                bad_input(f"unexpected end of input ({cause or 'EOFError'}); check the file")
             hint = str(cause) if isinstance(cause, KeyboardInterrupt) else ""
             click.echo(
                 f"interrupted: no run directory was written{'; ' + hint if hint else ''}", err=True
             )
             sys.exit(EXIT_INTERRUPTED)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def bad_input(message: str) -> None:
+    """``error: <message on one line>`` on stderr, exit status 2."""
+    click.echo(f"error: {' '.join(message.split())}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
 
 
 @click.group(cls=ForecastGroup)
@@ -207,6 +217,11 @@ def resolve_options(config_file: Path | None, **flags) -> FitOptions:
     return base.replace(**flags)
 
 
+def echo_err(message: str) -> None:
+    """Progress and notes go to stderr; results to stdout."""
+    click.echo(message, err=True)
+
+
 def keras_verbosity(quiet: bool) -> int:
     """A progress bar on a terminal, one line per epoch in a log, nothing with --quiet."""
     if quiet:
@@ -245,50 +260,23 @@ def fit(
     **flags,
 ) -> None:
     """Train one model on CSV, score it against baselines on the test split, save the run."""
-    from forecast.fit import fit as run_fit
-    from forecast.fit import resume_options
-    from forecast.report import (
-        diagnostics_lines,
-        fit_verdict,
-        interval_line,
-        metrics_table,
-        series_table,
-        significance_line,
-    )
-    from forecast.runs import default_run_dir
+    from forecast import api
+    from forecast.reporting.terminal import fit_report
 
-    if resume is not None:
-        if out is not None and out != resume:
-            raise ForecastError(f"--resume {resume} and --out {out} differ; give only --resume")
-        out = resume
-        options = resume_options(resume, load_toml(config_file) if config_file else {}, flags)
-    else:
-        options = resolve_options(config_file, **flags)
-    out = out or default_run_dir(options.model)
-    report = run_fit(
+    if resume is not None and out is not None and out != resume:
+        raise ForecastError(f"--resume {resume} and --out {out} differ; give only --resume")
+    run = api.fit(
         csv,
-        options,
-        out,
-        overwrite,
-        keras_verbosity(quiet),
-        log=lambda m: click.echo(m, err=True),
+        out=resume or out,
+        overwrite=overwrite,
         resume=resume is not None,
+        config=config_file,
+        verbose=keras_verbosity(quiet),
+        log=echo_err,
+        **flags,
     )
-    m = report.metrics
-    click.echo(f"\nrun: {report.run_dir}")
-    click.echo(
-        f"test: {m['n_test_windows']} windows from {m['test_start']} to {m['test_end']}, "
-        f"target {m['target']}, horizon {m['horizon']}, {m['params']} parameters, "
-        f"{m['epochs_run']} epochs in {m['train_seconds']:.1f}s"
-    )
-    click.echo(metrics_table(m))
-    if "per_series" in m:
-        click.echo(series_table(m))
-    click.echo(significance_line(m))
-    for line in diagnostics_lines(m):
-        click.echo(line)
-    click.echo(interval_line(m))
-    click.echo(fit_verdict(m))  # last: the true winner among the model and the baselines
+    click.echo(f"\nrun: {run.path}")
+    click.echo(fit_report(run.metrics))
 
 
 @cli.command()
@@ -346,28 +334,28 @@ def compare(
 ) -> None:
     """Train several architectures (several seeds each) on identical windows of CSV and compare
     them with the baselines in one table, plus plots; or run the long-memory test."""
-    from forecast.compare import parse_models, text_table
-    from forecast.report import compare_verdict, compare_warnings
-    from forecast.runs import default_run_dir
+    from forecast import api
+    from forecast.reporting.tables import text_table
+    from forecast.reporting.terminal import compare_verdict, compare_warnings
 
-    models = parse_models(model_list)
-    log = lambda m: click.echo(m, err=True)  # noqa: E731
     if task == "memory":
-        from forecast.memory import memory_settings, parse_lengths, run_memory
-        from forecast.memory_report import memory_table
+        from forecast.experiments.memory import parse_lengths
+        from forecast.experiments.memory_report import memory_table
+        from forecast.runs import default_run_dir
 
-        settings = memory_settings(quick, flags["units"], flags["batch_size"], max_steps)
         out = out or default_run_dir("memory")
-        result = run_memory(
-            models,
+        result = api.memory_test(
+            model_list,
             parse_lengths(lengths) if lengths else None,
-            out,
-            seeds,
-            flags["seed"] if flags["seed"] is not None else DEFAULTS.seed,
-            quick,
-            settings,
-            overwrite,
-            log,
+            seeds=seeds,
+            seed=flags["seed"] if flags["seed"] is not None else DEFAULTS.seed,
+            units=flags["units"],
+            batch_size=flags["batch_size"],
+            max_steps=max_steps,
+            quick=quick,
+            out=out,
+            overwrite=overwrite,
+            log=echo_err,
         )
         click.echo(f"\nmemory test: {out} ({seeds} seed(s) per cell; gradients.json, .png)")
         click.echo(memory_table(result))
@@ -376,17 +364,18 @@ def compare(
         raise ForecastError(
             "compare needs a CSV (or --task memory); e.g. forecast compare data.csv"
         )
-    from forecast.compare import compare as run_compare
-    from forecast.distribute import is_chief
-    from forecast.runs import out_lock
-
-    options = resolve_options(config_file, **flags)
-    out = out or default_run_dir("compare")
-    with out_lock(out) if is_chief(options.distribute) else contextlib.nullcontext():
-        result = run_compare(
-            csv, options, models, seeds, out, overwrite, keras_verbosity(quiet), log=log
-        )
-    click.echo(f"\ncomparison: {result.out} ({seeds} seed(s) per model; mean ± sd)")
+    result = api.compare(
+        csv,
+        model_list,
+        seeds,
+        out=out,
+        overwrite=overwrite,
+        config=config_file,
+        verbose=keras_verbosity(quiet),
+        log=echo_err,
+        **flags,
+    )
+    click.echo(f"\ncomparison: {result.path} ({seeds} seed(s) per model; mean ± sd)")
     click.echo(text_table(result.rows))
     for line in compare_warnings(result.rows):
         click.echo(line)
@@ -437,21 +426,20 @@ def tune(
     """Search window, units, layers, learning rate, batch size, norm and calendar for one model
     on the validation split of CSV (Bayesian optimisation; the test split is never read). Writes
     trials.csv, best.toml (for `fit --config`) and tuning.png."""
-    from forecast.report import tune_evidence
-    from forecast.runs import default_run_dir
-    from forecast.tune import tune as run_tune
+    from forecast import api
+    from forecast.reporting.terminal import tune_evidence
 
-    options = resolve_options(config_file, **flags)
-    out = out or default_run_dir(f"tune-{options.model}")
-    report = run_tune(
+    report = api.tune(
         csv,
-        options,
-        out,
-        trials,
-        budget_minutes,
-        overwrite,
-        log=(lambda m: None) if quiet else (lambda m: click.echo(m, err=True)),
+        trials=trials,
+        budget_minutes=budget_minutes,
+        out=out,
+        overwrite=overwrite,
+        config=config_file,
+        log=(lambda m: None) if quiet else echo_err,
+        **flags,
     )
+    options = api.options_from(config_file, **flags)
     best = report.best
     changed = [k for k in report.searched if getattr(best, k) != getattr(options, k)]
     click.echo(f"\ntuning: {report.out} ({len(report.rows)} trial(s) in {report.seconds:.0f}s)")
@@ -486,17 +474,12 @@ def tune(
 def predict(run_dir: Path, csv: Path | None, out: Path | None, only: str | None) -> None:
     """Forecast the next `horizon` steps past the last row of CSV (default: the run's CSV); a
     run trained with --series forecasts every series (first column: the series)."""
-    from forecast.future import predict_future
+    from forecast.results import Run
 
-    frame, path = predict_future(
-        run_dir,
-        csv,
-        out or run_dir / "future.csv",
-        log=lambda m: click.echo(m, err=True),
-        only=only,
-    )
+    out = out or run_dir / "future.csv"
+    frame = Run(run_dir).predict(csv, out=out, log=echo_err, only=only)
     click.echo(frame.to_string(index=False))
-    click.echo(f"wrote {path} and {path.with_suffix('.png')}")
+    click.echo(f"wrote {out} and {out.with_suffix('.png')}")
 
 
 @cli.command()
@@ -506,23 +489,12 @@ def predict(run_dir: Path, csv: Path | None, out: Path | None, only: str | None)
 def evaluate(run_dir: Path, csv: Path, only: str | None) -> None:
     """Backtest a saved run on the test split of CSV (same split fractions as the run); a run
     trained with --series is scored per series and pooled."""
-    from forecast.future import evaluate_run
-    from forecast.report import (
-        diagnostics_lines,
-        fit_verdict,
-        metrics_table,
-        series_table,
-        significance_line,
-    )
+    from forecast.reporting.terminal import evaluate_report
+    from forecast.results import Run
 
-    metrics = evaluate_run(run_dir, csv, log=lambda m: click.echo(m, err=True), only=only)
+    metrics = Run(run_dir).evaluate(csv, only=only, log=echo_err)
     click.echo(f"{metrics['n_test_windows']} test windows of {csv}")
-    click.echo(metrics_table(metrics))
-    if "per_series" in metrics:
-        click.echo(series_table(metrics))
-    for line in [significance_line(metrics), *diagnostics_lines(metrics)]:
-        click.echo(line)
-    click.echo(fit_verdict(metrics))  # last: the true winner among the model and the baselines
+    click.echo(evaluate_report(metrics))
 
 
 @cli.command()
@@ -561,15 +533,23 @@ def inspect(
     """Look at CSV before fitting: span, frequency, gaps, duplicates, missing values, outliers,
     autocorrelation with a suggested season and window, trend and seasonal strength, and the
     baselines' errors. Writes inspect.json and inspect.png (no TensorFlow needed)."""
-    from forecast.inspect import inspect_file, report
+    from forecast import api
+    from forecast.reporting.inspect_text import report
     from forecast.runs import default_run_dir
 
-    FitOptions(horizon=horizon, season=season)  # validates the numbers
     out = out or default_run_dir("inspect")
-    facts, notes = inspect_file(
-        csv, out, target, time_col, dayfirst, season, horizon, overwrite, series
+    facts = api.inspect(
+        csv,
+        target=target,
+        time_col=time_col,
+        dayfirst=dayfirst,
+        season=season,
+        horizon=horizon,
+        series=series,
+        out=out,
+        overwrite=overwrite,
     )
-    click.echo(report(facts, notes))
+    click.echo(report(facts, facts.pop("notes")))
     click.echo(f"wrote {out / 'inspect.json'} and {out / 'inspect.png'}")
 
 
@@ -587,17 +567,15 @@ def inspect(
 )
 def models(window: int, horizon: int, units: int, n_features: int) -> None:
     """List the architectures with their parameter counts for these shapes."""
-    from forecast.gate_costs import FORMULAS
-    from forecast.models import count_params
+    from forecast import api
 
-    FitOptions(window=window, horizon=horizon, units=units)  # validates the numbers
+    table = api.architectures(window, horizon, units, n_features)
     click.echo(
         f"{'model':8}{'params':>10}  {'formula':32}description   (window {window}, horizon "
         f"h={horizon}, units u={units}, f={n_features} feature(s))"
     )
-    for name, spec in REGISTRY.items():
-        params = count_params(name, window, n_features, horizon, units)
-        click.echo(f"{name:8}{params:>10,}  {FORMULAS[name]:32}{spec.description}")
+    for name, row in table.iterrows():
+        click.echo(f"{name:8}{row.keras_params:>10,}  {row.formula:32}{row.description}")
 
 
 def main() -> None:

@@ -8,20 +8,57 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forecast.distribute import STRATEGIES
 from forecast.errors import ForecastError
+
+
+def toml_value(value) -> str:
+    """One TOML value for a ``FitOptions.to_dict()`` entry (str, bool, int, float or a list)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise ForecastError(f"cannot write {value!r} to TOML; report this as a bug")
+
+
+def toml_text(options: FitOptions, header: str) -> str:
+    """``options`` as a ``forecast fit --config`` file, one ``key = value`` per option. TOML has no
+    null: an option that is ``None`` (detected from the data) is a comment, and leaving it out of
+    the file means the same."""
+    lines = [f"# {line}" for line in header.splitlines()]
+    for key, value in options.to_dict().items():
+        if value is None:
+            lines.append(f"# {key}: not set (detected from the data)")
+        else:
+            lines.append(f"{key} = {toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+
 NORMS = ("window", "global")
+
+
 CALENDARS = ("auto", "none")
+
+
 FILLS = ("none", "ffill", "interpolate")
+
+
 # forecast tune: the searched options and the default budget (measured in README.md)
 TUNED = ("window", "units", "layers", "learning_rate", "batch_size", "norm", "calendar")
+
+
 TUNE_TRIALS = 15
+
+
 TUNE_BUDGET_MINUTES = 7.0
 
 
@@ -52,7 +89,7 @@ class FitOptions:
             CPU are dominated by per-call overhead; see bench/README.md).
         layers: stacked recurrent layers (the hybrid: LSTM layers before its GRU layer).
         calendar: ``"auto"`` adds sin/cos of the hour of day, day of week and day of year that the
-            frequency resolves and ``forecast.calendar.useful`` keeps (longer than the window,
+            frequency resolves and ``forecast.data.calendar.useful`` keeps (longer than the window,
             twice in the training rows), for the input rows and the forecast times; ``"none"``
             adds none.
         ensemble: members trained with seeds ``seed … seed + ensemble - 1`` and averaged.
@@ -61,11 +98,12 @@ class FitOptions:
         highway: a linear head on the window beside the recurrent one, set to the ridge solution
             and frozen, so the recurrent path learns the linear model's residual.
         mixed_precision: train in ``mixed_float16`` on a GPU (float32 output and saved model);
-            on a CPU a note is printed and training stays float32 (``forecast.distribute``).
+            on a CPU a note is printed and training stays float32
+            (``forecast.training.distribute``).
         distribute: ``"none"``, ``"mirrored"`` (every GPU of this machine) or ``"multiworker"``
             (several machines, configured by ``TF_CONFIG``); ``batch_size`` is the global batch.
         series: column naming the series of a long table: one model trained on every series
-            (``forecast.panel``); ``None``: the file is one series.
+            (``forecast.data.panel``); ``None``: the file is one series.
         only: ``"A,B"``: with ``series``, use these series only.
     """
 
@@ -163,9 +201,7 @@ def validate(options: FitOptions) -> None:
     if options.norm not in NORMS:
         raise ForecastError(f"--norm {options.norm!r} is not one of {', '.join(NORMS)}")
     if options.calendar not in CALENDARS:
-        raise ForecastError(
-            f"--calendar {options.calendar!r} is not one of {', '.join(CALENDARS)}"
-        )
+        raise ForecastError(f"--calendar {options.calendar!r} is not one of {', '.join(CALENDARS)}")
     if not isinstance(options.tensorboard, bool):
         raise ForecastError(f"tensorboard {options.tensorboard!r} must be true or false")
     if not isinstance(options.highway, bool):
@@ -199,3 +235,6 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise ForecastError(f"--config {path}: not valid TOML ({e}); fix the file") from None
     except OSError as e:
         raise ForecastError(f"--config {path}: cannot read it ({e.strerror})") from None
+
+
+STRATEGIES = ("none", "mirrored", "multiworker")

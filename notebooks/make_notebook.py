@@ -101,18 +101,19 @@ CELLS = [
         import tensorflow as tf
         from IPython.display import Image, Markdown, display
 
-        from forecast.compare import compare, markdown_table
+        from forecast.commands.compare import compare
+        from forecast.reporting.tables import markdown_table
         from forecast.config import FitOptions
-        from forecast.gate_costs import FORMULAS, total_params
-        from forecast.gradients import plot_gradients
-        from forecast.io import read_series
-        from forecast.memory import memory_settings, run_memory
-        from forecast.memory_report import load_memory, memory_table, plot_memory, summarise
-        from forecast.models import count_params
-        from forecast.pipeline import prepare
-        from forecast.preprocess import split_rows
-        from forecast.report import compare_verdict, p_text
-        from forecast.significance import dm_test
+        from forecast.models.gate_costs import FORMULAS, total_params
+        from forecast.experiments.gradients import plot_gradients
+        from forecast.data.io import read_series
+        from forecast.experiments.memory_run import memory_settings, run_memory
+        from forecast.experiments.memory_report import load_memory, memory_table, plot_memory, summarise
+        from forecast.models.registry import count_params
+        from forecast.training.preparation import prepare
+        from forecast.data.split import split_rows
+        from forecast.reporting.terminal import compare_verdict, p_text
+        from forecast.evaluation.significance import dm_test
 
         tf.get_logger().setLevel('ERROR')  # no tf.function retracing chatter
         plt.rcParams.update({'font.size': 9})

@@ -24,9 +24,9 @@ def split_cpu(n: int) -> None:
 
 
 def interrupt_at(k: int) -> None:
-    import forecast.train
+    import forecast.training.train
 
-    original = forecast.train.epoch_clock
+    original = forecast.training.train.epoch_clock
 
     def clock():
         base = original()
@@ -40,7 +40,7 @@ def interrupt_at(k: int) -> None:
         base.on_epoch_begin = on_epoch_begin
         return base
 
-    forecast.train.epoch_clock = clock
+    forecast.training.train.epoch_clock = clock
 
 
 def main(argv: list[str]) -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import forecast.train
+import forecast.training.train
 from forecast.cli import cli
 from tests.conftest import STOCK, synthetic_frame
 
@@ -238,7 +238,7 @@ def no_training(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("training started for input that should fail fast")
 
-    monkeypatch.setattr(forecast.train, "train", refuse)
+    monkeypatch.setattr(forecast.training.train, "train", refuse)
 
 
 @pytest.mark.parametrize("case, content, args, fragment", FIT_CASES, ids=[c[0] for c in FIT_CASES])
@@ -265,7 +265,7 @@ def test_fit_refuses_bad_input_and_keeps_the_previous_run(tmp_path, no_training)
 
 # Cases that stay notes: the data is usable as it is, and the user is told what was assumed.
 def test_a_few_holiday_gaps_in_business_days_are_a_note():
-    from forecast.io import read_series
+    from forecast.data.io import read_series
 
     series = read_series(STOCK)
     assert series.freq == "B"
@@ -276,7 +276,7 @@ def test_a_few_holiday_gaps_in_business_days_are_a_note():
 
 
 def test_unsorted_rows_and_utf8_bom_are_repaired_with_a_note(write_csv):
-    from forecast.io import read_series
+    from forecast.data.io import read_series
 
     text = "\ufeff" + csv_text(good().sample(frac=1, random_state=0))
     series = read_series(write_csv(text.encode("utf-8")))
@@ -285,7 +285,7 @@ def test_unsorted_rows_and_utf8_bom_are_repaired_with_a_note(write_csv):
 
 
 def test_large_gap_with_fill_goes_onto_a_regular_grid(write_csv):
-    from forecast.io import read_series
+    from forecast.data.io import read_series
 
     series = read_series(write_csv(with_dates(gap_dates())), fill="interpolate")
     assert series.freq == "D" and len(series.frame) == 140
@@ -296,8 +296,8 @@ def test_large_gap_with_fill_goes_onto_a_regular_grid(write_csv):
 
 
 def test_off_grid_irregular_series_cannot_be_filled(write_csv):
+    from forecast.data.io import read_series
     from forecast.errors import ForecastError
-    from forecast.io import read_series
 
     with pytest.raises(ForecastError, match=r"resample it to a regular frequency first"):
         read_series(write_csv(with_dates(irregular_dates())), fill="interpolate")
@@ -305,9 +305,9 @@ def test_off_grid_irregular_series_cannot_be_filled(write_csv):
 
 def test_huge_outlier_relative_to_training_spread_is_refused(write_csv):
     from forecast.config import FitOptions
+    from forecast.data.io import read_series
     from forecast.errors import ForecastError
-    from forecast.io import read_series
-    from forecast.pipeline import prepare
+    from forecast.training.preparation import prepare
 
     frame = good().assign(x=0.0)
     frame.loc[:55, "x"] = np.resize([1e-12, -1e-12], 56)  # tiny training spread

@@ -4,10 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import calendar
 from forecast.config import FitOptions
-from forecast.io import read_series
-from forecast.pipeline import prepare
+from forecast.data import calendar
+from forecast.data.io import read_series
+from forecast.training import preparation
+from forecast.training.preparation import prepare
 
 
 @pytest.mark.parametrize(
@@ -47,7 +48,7 @@ def test_features_are_sin_cos_of_the_phase():
 
 @pytest.mark.parametrize("freq", ["h", "D", "B"])
 def test_future_calendar_layer_matches_the_features_of_the_forecast_times(freq):
-    from forecast.layers import FutureCalendar
+    from forecast.models.layers import FutureCalendar
 
     names = calendar.resolvable(freq)
     index = pd.date_range("2021-03-01", periods=40, freq=freq)
@@ -63,10 +64,9 @@ def test_future_calendar_layer_matches_the_features_of_the_forecast_times(freq):
 
 
 def test_prepare_appends_calendar_columns_after_the_data(tmp_path, monkeypatch):
-    from forecast import pipeline
     from tests.conftest import synthetic_frame
 
-    monkeypatch.setattr(pipeline, "calendar_on_validation", lambda s, prep, o: prep.calendar)
+    monkeypatch.setattr(preparation, "calendar_on_validation", lambda s, prep, o: prep.calendar)
     synthetic_frame(1200, freq="D").to_csv(tmp_path / "s.csv", index=False)
     series = read_series(tmp_path / "s.csv")
     on = prepare(series, FitOptions(window=5, horizon=2))
@@ -102,7 +102,7 @@ def test_auto_keeps_cycles_longer_than_the_window_seen_twice_in_training(
 
 
 def test_old_preprocessing_json_without_calendar_still_loads(tmp_path):
-    from forecast.preprocess import Preprocessing
+    from forecast.data.preprocess import Preprocessing
     from tests.conftest import synthetic_frame
 
     synthetic_frame(200).to_csv(tmp_path / "s.csv", index=False)
@@ -142,19 +142,18 @@ def test_auto_keeps_a_cycle_only_when_it_helps_the_linear_baseline_on_validation
 
 
 def test_calendar_none_skips_the_validation_check(tmp_path, monkeypatch):
-    from forecast import pipeline
 
     def fail(*args):
         raise AssertionError("no check expected")
 
-    monkeypatch.setattr(pipeline, "calendar_on_validation", fail)
+    monkeypatch.setattr(preparation, "calendar_on_validation", fail)
     weekly_frame(600, 3.0).to_csv(tmp_path / "w.csv", index=False)
     prepared = prepare(read_series(tmp_path / "w.csv"), FitOptions(window=5, calendar="none"))
     assert prepared.prep.calendar == []
 
 
 def test_the_calendar_check_thins_large_parts_evenly(tmp_path):
-    from forecast.pipeline import thinned
+    from forecast.training.preparation import thinned
 
     weekly_frame(300, 3.0).to_csv(tmp_path / "w.csv", index=False)
     prepared = prepare(read_series(tmp_path / "w.csv"), FitOptions(window=5, horizon=2))

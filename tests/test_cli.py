@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from forecast.cli import cli
-from forecast.report import fit_verdict
+from forecast.reporting.terminal import fit_verdict
 from tests.conftest import STOCK, WEATHER, synthetic_frame
 
 RUN_FILES = [

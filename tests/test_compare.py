@@ -7,8 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from forecast.cli import cli
-from forecast.compare import LOSES, ModelRuns, comparison_rows, parse_models, text_table
+from forecast.commands.compare import ModelRuns, comparison_rows, parse_models
 from forecast.errors import ForecastError
+from forecast.reporting.tables import LOSES, text_table
 from tests.conftest import synthetic_frame
 
 TINY = ["--epochs", "1", "--window", "8", "--horizon", "2", "--units", "4", "--quiet"]

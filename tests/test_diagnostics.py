@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from forecast.diagnostics import (
+from forecast.evaluation.diagnostics import (
     best_lag,
     corr_with_persistence,
     diagnose,

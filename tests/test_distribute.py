@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from forecast import distribute
 from forecast.errors import ForecastError
+from forecast.training import distribute
 from tests.conftest import ROOT, synthetic_frame
 
 FAST = ["--model", "gru", "--window", "6", "--horizon", "2", "--units", "4", "--batch-size", "16"]
@@ -150,8 +150,8 @@ def test_keras_19246_still_needs_the_workaround():
 def test_mixed_float16_model_keeps_a_float32_output(norm, highway, calendar):
     import keras
 
-    from forecast.models import build_model
-    from forecast.train import train
+    from forecast.models.registry import build_model
+    from forecast.training.train import train
 
     def build():
         return build_model(

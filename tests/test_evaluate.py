@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from forecast import evaluate as ev
+from forecast.evaluation import baselines as bl
+from forecast.evaluation import metrics as ev
 
 
 def test_point_metrics_on_known_values():
@@ -20,14 +21,14 @@ def test_smape_zero_over_zero_is_exact():
 
 def test_persistence_repeats_last_observed_value():
     target = np.arange(20.0)
-    out = ev.persistence(target, np.array([0, 5]), window=4, horizon=3)
+    out = bl.persistence(target, np.array([0, 5]), window=4, horizon=3)
     np.testing.assert_array_equal(out, [[3, 3, 3], [8, 8, 8]])
 
 
 def test_seasonal_naive_uses_only_observed_rows():
     target = np.arange(100.0)
     starts = np.array([10, 20])
-    out = ev.seasonal_naive(target, starts, window=8, horizon=5, season=3)
+    out = bl.seasonal_naive(target, starts, window=8, horizon=5, season=3)
     last = starts + 8 - 1
     assert (out <= last[:, None]).all()  # value == row index here: never after the origin
     np.testing.assert_array_equal(out[0], [15, 16, 17, 15, 16])

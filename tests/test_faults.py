@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import forecast.plots
+import forecast.reporting.plots
 import forecast.runs
-import forecast.train
+import forecast.training.train
 from forecast.cli import cli
 from tests.conftest import synthetic_frame
 
@@ -38,7 +38,7 @@ def left_in(parent) -> list[str]:
 
 def interrupt_before_epoch(monkeypatch, k: int, error=KeyboardInterrupt):
     """Make training raise ``error`` as epoch ``k`` (0-based) begins, after k checkpoints."""
-    original = forecast.train.epoch_clock
+    original = forecast.training.train.epoch_clock
 
     def clock():
         base = original()
@@ -52,7 +52,7 @@ def interrupt_before_epoch(monkeypatch, k: int, error=KeyboardInterrupt):
         base.on_epoch_begin = on_epoch_begin
         return base
 
-    monkeypatch.setattr(forecast.train, "epoch_clock", clock)
+    monkeypatch.setattr(forecast.training.train, "epoch_clock", clock)
 
 
 def test_ctrl_c_in_the_first_epoch_leaves_nothing(tmp_path, csv, monkeypatch):
@@ -80,7 +80,7 @@ def test_crash_while_writing_the_run_leaves_no_staging_directory(tmp_path, csv, 
     def broken(*args, **kwargs):
         raise RuntimeError("plotting failed")
 
-    monkeypatch.setattr(forecast.plots, "save_run_plots", broken)
+    monkeypatch.setattr(forecast.reporting.plots, "save_run_plots", broken)
     with pytest.raises(RuntimeError, match="plotting failed"):
         invoke("fit", csv, *FAST, "--epochs", "1", "--out", tmp_path / "run")
     assert left_in(tmp_path) == ["run.partial"]

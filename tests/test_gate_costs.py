@@ -2,8 +2,8 @@
 
 import pytest
 
-from forecast import gate_costs as gc
-from forecast.models import REGISTRY, count_params
+from forecast.models import gate_costs as gc
+from forecast.models.registry import REGISTRY, count_params
 
 SIZES = [(1, 1), (4, 1), (8, 3), (16, 5), (33, 2)]  # (units, features)
 

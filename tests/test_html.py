@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from forecast import html
 from forecast.cli import cli
+from forecast.reporting import html
 
 TINY = ["--epochs", "1", "--window", "10", "--horizon", "3", "--units", "4", "--quiet"]
 VERDICT_RED = (0xFC, 0xE8, 0xE6)
@@ -114,7 +114,7 @@ def with_series(metrics: dict, skills: list[float], p_values: list[float]) -> di
     ],
 )
 def test_a_pooled_win_names_the_series_won_and_is_green_only_on_most(skills, p_values, won, green):
-    from forecast.report import fit_verdict
+    from forecast.reporting.terminal import fit_verdict
 
     metrics = with_series(metrics_example(), skills, p_values)
     verdict = fit_verdict(metrics)

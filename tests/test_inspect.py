@@ -12,21 +12,22 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecast import inspect as ins
 from forecast.cli import cli
-from forecast.preprocess import split_rows, window_counts
+from forecast.commands import inspect as ins
+from forecast.data import profile
+from forecast.data.split import split_rows, window_counts
 from tests.conftest import ROOT, synthetic_frame
 
 
 def test_robust_z_outliers_find_the_spike_and_ignore_constant_columns():
     values = pd.Series(np.sin(np.arange(200) / 5.0))
     values[120] = 25.0
-    assert ins.outliers(values) == {"count": 1, "first": ["120"]}
-    assert ins.outliers(pd.Series(np.full(50, 3.0))) == {"count": 0, "first": []}
+    assert profile.outliers(values) == {"count": 1, "first": ["120"]}
+    assert profile.outliers(pd.Series(np.full(50, 3.0))) == {"count": 0, "first": []}
 
 
 def test_acf_of_a_sine_peaks_at_its_period():
-    r = ins.acf(np.sin(2 * np.pi * np.arange(480) / 24), 48)
+    r = profile.acf(np.sin(2 * np.pi * np.arange(480) / 24), 48)
     assert r[0] == pytest.approx(1.0)
     assert np.argmax(r[12:]) + 12 == 24 and r[12] < -0.9
 
@@ -39,30 +40,30 @@ def test_suggested_season_is_the_series_period(freq, period, expected):
     rng = np.random.default_rng(0)
     t = np.arange(max(10 * period, 300))
     y = 0.01 * t + np.sin(2 * np.pi * t / period) + rng.normal(0, 0.2, len(t))
-    season, how = ins.suggest_season(y, freq)
+    season, how = profile.suggest_season(y, freq)
     assert season == expected and how.startswith("autocorrelation")
 
 
 def test_noise_gets_the_frequency_default_season():
     y = np.random.default_rng(1).normal(size=400)
-    assert ins.suggest_season(y, "D") == (7, "default for frequency D")
-    assert ins.suggest_season(y, "step") == (1, "default for frequency step")
+    assert profile.suggest_season(y, "D") == (7, "default for frequency D")
+    assert profile.suggest_season(y, "step") == (1, "default for frequency step")
 
 
 def test_trend_and_seasonal_strength():
     rng = np.random.default_rng(2)
     t = np.arange(480)
-    seasonal = ins.strength(np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.1, 480), 24)
-    trending = ins.strength(0.05 * t + rng.normal(0, 0.1, 480), 24)
+    seasonal = profile.strength(np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.1, 480), 24)
+    trending = profile.strength(0.05 * t + rng.normal(0, 0.1, 480), 24)
     assert seasonal["seasonal"] > 0.9 and seasonal["trend"] < 0.5
     assert trending["trend"] > 0.9 and trending["seasonal"] < 0.3
-    assert ins.strength(0.05 * t[:30], 1)["seasonal"] is None
+    assert profile.strength(0.05 * t[:30], 1)["seasonal"] is None
 
 
 def test_window_is_two_seasons_within_bounds():
-    assert ins.suggest_window(24, 10_000) == 48
-    assert ins.suggest_window(1, 10_000) == 8
-    assert ins.suggest_window(365, 1461) == 365  # a quarter of the rows at most
+    assert profile.suggest_window(24, 10_000) == 48
+    assert profile.suggest_window(1, 10_000) == 8
+    assert profile.suggest_window(365, 1461) == 365  # a quarter of the rows at most
 
 
 def test_inspect_frame_reports_duplicates_missing_constant_and_baselines():

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecast import intervals as iv
 from forecast.cli import cli
+from forecast.evaluation import intervals as iv
 
 
 def test_width_is_the_corrected_order_statistic_per_step():

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast.data.io import infer_frequency, read_series, season_for
 from forecast.errors import ForecastError
-from forecast.io import infer_frequency, read_series, season_for
 from tests.conftest import STOCK, WEATHER, synthetic_frame
 
 

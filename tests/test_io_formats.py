@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from forecast.cli import cli
+from forecast.data.formats import read_raw
+from forecast.data.io import STEP_FREQ, read_series
 from forecast.errors import ForecastError
-from forecast.formats import read_raw
-from forecast.io import STEP_FREQ, read_series
 from tests.conftest import synthetic_frame
 from tests.test_bad_inputs import FIT_CASES
 

@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 from click.testing import CliRunner
 
-import forecast.plots
-import forecast.predictions
+import forecast.reporting.plots
+import forecast.reporting.predictions
 from forecast.cli import cli
-from forecast.plots import thin
+from forecast.reporting.plots import thin
 from tests.conftest import synthetic_frame
 
 FAST = ["--model", "gru", "--window", "6", "--horizon", "3", "--units", "4", "--epochs", "1"]
@@ -29,9 +29,9 @@ def fit(tmp_path, out_name):
 
 def test_a_large_test_set_writes_parquet_with_the_csv_columns_and_values(tmp_path, monkeypatch):
     small = fit(tmp_path, "small")
-    monkeypatch.setattr(forecast.predictions, "CSV_MAX_ROWS", 10)
-    monkeypatch.setattr(forecast.predictions, "CHUNK_ORIGINS", 7)  # several row groups
-    monkeypatch.setattr(forecast.plots, "MAX_POINTS", 5)  # a thinned test-period plot
+    monkeypatch.setattr(forecast.reporting.predictions, "CSV_MAX_ROWS", 10)
+    monkeypatch.setattr(forecast.reporting.predictions, "CHUNK_ORIGINS", 7)  # several row groups
+    monkeypatch.setattr(forecast.reporting.plots, "MAX_POINTS", 5)  # a thinned test-period plot
     large = fit(tmp_path, "large")
     assert not (large / "predictions.csv").exists()
     csv = pd.read_csv(small / "predictions.csv", parse_dates=["timestamp", "origin"])
@@ -48,8 +48,8 @@ def test_a_large_test_set_writes_parquet_with_the_csv_columns_and_values(tmp_pat
 
 
 def test_file_choice_by_size():
-    assert forecast.predictions.predictions_file(1000, 24) == "predictions.csv"
-    assert forecast.predictions.predictions_file(150_000, 24) == "predictions.parquet"
+    assert forecast.reporting.predictions.predictions_file(1000, 24) == "predictions.csv"
+    assert forecast.reporting.predictions.predictions_file(150_000, 24) == "predictions.parquet"
 
 
 def test_thin_keeps_ends_and_bounds_the_points():
@@ -63,7 +63,7 @@ def test_thin_keeps_ends_and_bounds_the_points():
 def test_shuffled_batches_permute_every_epoch_reproducibly():
     import keras
 
-    from forecast.windows import make_dataset
+    from forecast.data.windows import make_dataset
 
     values = np.arange(60, dtype="float32")[:, None]
 
@@ -82,7 +82,7 @@ def test_shuffled_batches_permute_every_epoch_reproducibly():
 
 
 def test_shuffled_batches_have_a_known_length():
-    from forecast.windows import make_dataset
+    from forecast.data.windows import make_dataset
 
     values = np.zeros((60, 1), dtype="float32")
     ds = make_dataset(values, 0, np.arange(50), 5, 2, 8, shuffle_seed=1)

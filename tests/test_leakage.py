@@ -10,11 +10,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from forecast.config import FitOptions
+from forecast.data.io import Series
+from forecast.data.split import split_rows, window_counts
+from forecast.data.windows import PARTS, origins
 from forecast.errors import ForecastError
-from forecast.io import Series
-from forecast.pipeline import prepare
-from forecast.preprocess import split_rows, window_counts
-from forecast.windows import PARTS, origins
+from forecast.training.preparation import prepare
 
 fractions = st.tuples(st.floats(0.3, 0.85), st.floats(0.05, 0.4), st.floats(0.05, 0.4)).map(
     lambda f: tuple(x / sum(f) for x in f)

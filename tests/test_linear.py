@@ -4,11 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import evaluate as ev
 from forecast.config import FitOptions
-from forecast.io import read_series
-from forecast.linear import solve_ridge
-from forecast.pipeline import predict_part, prepare, train_one
+from forecast.data.io import read_series
+from forecast.evaluation import metrics as ev
+from forecast.training.fitting import train_one
+from forecast.training.inference import predict_part
+from forecast.training.linear import solve_ridge
+from forecast.training.preparation import prepare
 
 
 def test_solve_ridge_matches_least_squares_and_leaves_bias_free():
@@ -41,7 +43,7 @@ def test_linear_model_recovers_an_exact_linear_recurrence(tmp_path, norm):
 
 
 def test_moments_give_the_exact_mse():
-    from forecast.linear import mse_from_moments
+    from forecast.training.linear import mse_from_moments
 
     rng = np.random.default_rng(1)
     x, r, w = rng.normal(size=(50, 4)), rng.normal(size=(50, 3)), rng.normal(size=(4, 3))
@@ -50,7 +52,7 @@ def test_moments_give_the_exact_mse():
 
 
 def test_ridge_grid_extends_while_its_largest_penalty_wins():
-    from forecast.linear import RIDGE_GRID, choose_ridge
+    from forecast.training.linear import RIDGE_GRID, choose_ridge
 
     rng = np.random.default_rng(2)
 
@@ -65,7 +67,7 @@ def test_ridge_grid_extends_while_its_largest_penalty_wins():
 
 
 def test_ridge_chooses_a_small_penalty_for_an_exact_linear_target():
-    from forecast.linear import choose_ridge
+    from forecast.training.linear import choose_ridge
 
     rng = np.random.default_rng(3)
     w_true = rng.normal(size=(6, 1))
@@ -81,7 +83,7 @@ def test_ridge_chooses_a_small_penalty_for_an_exact_linear_target():
 
 
 def test_normal_equations_sum_the_moments_of_every_batch():
-    from forecast.linear import normal_equations
+    from forecast.training.linear import normal_equations
 
     rng = np.random.default_rng(4)
     batches = [(rng.normal(size=(n, 3, 2)), rng.normal(size=(n, 2))) for n in (5, 7)]

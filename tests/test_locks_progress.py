@@ -14,10 +14,10 @@ from click.testing import CliRunner
 
 from forecast import runs
 from forecast.cli import cli
-from forecast.compare import time_left
+from forecast.commands.compare import time_left
 from forecast.config import FitOptions
 from forecast.errors import ForecastError
-from forecast.train import duration, progress_log
+from forecast.training.train import duration, progress_log
 from tests.conftest import ROOT, synthetic_frame
 
 HOLD = "import sys, time; from pathlib import Path; from forecast import runs; "

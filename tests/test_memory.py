@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from forecast import memory as mem
-from forecast import memory_report as report
-from forecast.adding import BASELINE_MSE, adding_batch, baseline_mse
 from forecast.cli import cli
 from forecast.errors import ForecastError
-from forecast.gradients import input_gradient_norms
+from forecast.experiments import memory as mem
+from forecast.experiments import memory_report as report
+from forecast.experiments import memory_run
+from forecast.experiments.adding import BASELINE_MSE, adding_batch, baseline_mse
+from forecast.experiments.gradients import input_gradient_norms
 
 
 @pytest.mark.parametrize("length", [2, 3, 7, 50])
@@ -58,13 +59,13 @@ def test_lengths_and_settings_are_validated():
     with pytest.raises(ForecastError, match="--lengths '1,5' must be integers >= 2"):
         mem.parse_lengths("1,5")
     with pytest.raises(ForecastError, match="--units 0 must be at least 1"):
-        mem.memory_settings(units=0)
-    assert mem.memory_settings(True, units=5).units == 5
-    assert mem.memory_settings(max_steps=7).max_steps == 7
+        memory_run.memory_settings(units=0)
+    assert memory_run.memory_settings(True, units=5).units == 5
+    assert memory_run.memory_settings(max_steps=7).max_steps == 7
 
 
 def test_gradient_norms_of_a_linear_model_match_the_closed_form():
-    from forecast.models import build_model
+    from forecast.models.registry import build_model
 
     length = 6
     model = build_model("linear", length, 2, 1, norm="global")

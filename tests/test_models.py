@@ -3,12 +3,15 @@
 import numpy as np
 import pytest
 
-from forecast import evaluate as ev
 from forecast.config import FitOptions
-from forecast.io import read_series
-from forecast.models import REGISTRY, build_model, count_params
-from forecast.pipeline import naive_baselines, predict_part, prepare, train_one
-from forecast.runs import load_keras_model
+from forecast.data.io import read_series
+from forecast.evaluation import metrics as ev
+from forecast.evaluation.baselines import naive_baselines
+from forecast.models.registry import REGISTRY, build_model, count_params
+from forecast.models.saving import load_keras_model
+from forecast.training.fitting import train_one
+from forecast.training.inference import predict_part
+from forecast.training.preparation import prepare
 
 # (model, max RMSE relative to persistence on the test windows of a noisy sine)
 # (8 epochs reach 0.08-0.16 here; persistence is 1.0)
@@ -69,9 +72,10 @@ def test_parameter_counts_follow_the_gate_equations():
 
 @pytest.mark.parametrize("name", ["gru", "lstm"])
 def test_recurrent_layers_keep_cudnn_eligible_settings(name, monkeypatch):
-    import forecast.models
+    import forecast.models.registry
 
-    monkeypatch.setattr(forecast.models, "gpu_visible", lambda: True)  # as on a GPU machine
+    # as on a GPU machine
+    monkeypatch.setattr(forecast.models.registry, "gpu_visible", lambda: True)
     model = build_model(name, 10, 2, 3, 8)
     layer = model.get_layer(name)
     cfg = layer.get_config()
@@ -83,16 +87,17 @@ def test_recurrent_layers_keep_cudnn_eligible_settings(name, monkeypatch):
 
 @pytest.mark.parametrize("name", ["rnn", "gru", "lstm", "hybrid"])
 def test_recurrent_loops_unroll_only_for_short_windows_without_a_gpu(name, monkeypatch):
-    import forecast.models
+    import forecast.models.registry
 
     def unrolled(window: int, gpu: bool) -> set[bool]:
-        monkeypatch.setattr(forecast.models, "gpu_visible", lambda: gpu)
+        monkeypatch.setattr(forecast.models.registry, "gpu_visible", lambda: gpu)
         model = build_model(name, window, 2, 3, 4)
         return {
             layer.get_config()["unroll"] for layer in model.layers if "unroll" in layer.get_config()
         }
 
-    short, long = forecast.models.UNROLL_MAX_WINDOW, forecast.models.UNROLL_MAX_WINDOW + 1
+    limit = forecast.models.registry.UNROLL_MAX_WINDOW
+    short, long = limit, limit + 1
     assert unrolled(short, gpu=False) == {True}
     assert unrolled(long, gpu=False) == {False}
     assert unrolled(short, gpu=True) == {False}
@@ -135,7 +140,7 @@ def test_ensemble_is_the_mean_of_its_members_and_round_trips(prepared_sine, tmp_
 
 
 def test_highway_starts_at_the_ridge_solution(prepared_sine):
-    from forecast.pipeline import build_for, start_highway_at_ridge, train_linear
+    from forecast.training.fitting import build_for, start_highway_at_ridge, train_linear
 
     prepared, options = prepared_sine
     opts = options.replace(model="gru", highway=True)
@@ -150,7 +155,7 @@ def test_highway_starts_at_the_ridge_solution(prepared_sine):
 def test_highway_stays_at_the_ridge_solution_while_the_recurrent_path_trains(
     prepared_sine, tmp_path
 ):
-    from forecast.pipeline import train_linear
+    from forecast.training.fitting import train_linear
 
     prepared, options = prepared_sine
     opts = options.replace(model="gru", highway=True, epochs=2)

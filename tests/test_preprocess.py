@@ -2,16 +2,15 @@ import numpy as np
 import pytest
 
 from forecast.config import FitOptions, parse_split
-from forecast.errors import ForecastError
-from forecast.preprocess import (
+from forecast.data.preprocess import (
     Preprocessing,
     check_enough_rows,
     fit_scaler,
     rows_needed,
     select_columns,
-    split_rows,
-    window_counts,
 )
+from forecast.data.split import split_rows, window_counts
+from forecast.errors import ForecastError
 
 
 def test_split_is_chronological_and_complete():

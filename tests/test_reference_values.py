@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from forecast import evaluate as ev
-from forecast import intervals as iv
-from forecast.significance import dm_test
+from forecast.evaluation import baselines as bl
+from forecast.evaluation import intervals as iv
+from forecast.evaluation import metrics as ev
+from forecast.evaluation.significance import dm_test
 
 ACTUAL = np.array([[1.0, 2.0], [3.0, 5.0]])
 PREDICTED = np.array([[2.0, 2.0], [1.0, 6.0]])  # errors -1, 0 / 2, -1
@@ -55,17 +56,17 @@ def test_scores_bundle_and_skill():
 def test_persistence_repeats_the_last_observed_value():
     target = np.array([10.0, 11.0, 12.0, 13.0, 14.0, 15.0])
     # window 3: origins 0 and 1 last see rows 2 and 3
-    out = ev.persistence(target, np.array([0, 1]), window=3, horizon=2)
+    out = bl.persistence(target, np.array([0, 1]), window=3, horizon=2)
     assert out.tolist() == [[12.0, 12.0], [13.0, 13.0]]
 
 
 def test_seasonal_naive_copies_one_season_back_from_observed_rows():
     target = np.arange(10.0) ** 2  # row r holds r²
     # last observed rows t = 4, 5; step h uses row t + h - 3·ceil(h/3): t-2, t-1, t, t-2
-    out = ev.seasonal_naive(target, np.array([2, 3]), window=3, horizon=4, season=3)
+    out = bl.seasonal_naive(target, np.array([2, 3]), window=3, horizon=4, season=3)
     assert out.tolist() == [[4.0, 9.0, 16.0, 4.0], [9.0, 16.0, 25.0, 9.0]]
     with pytest.raises(ValueError, match="full season"):
-        ev.seasonal_naive(target, np.array([0]), window=1, horizon=1, season=3)
+        bl.seasonal_naive(target, np.array([0]), window=1, horizon=1, season=3)
 
 
 def test_conformal_rank_is_ceil_of_n_plus_one_times_level():

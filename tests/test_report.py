@@ -2,9 +2,10 @@
 
 import numpy as np
 
-from forecast.compare import ALPHA, NEAR_BEST, add_significance, marks
+from forecast.commands.compare import ALPHA, add_significance
 from forecast.config import FitOptions
-from forecast.report import (
+from forecast.reporting.tables import NEAR_BEST, marks
+from forecast.reporting.terminal import (
     compare_verdict,
     compare_warnings,
     diagnostics_lines,

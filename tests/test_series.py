@@ -11,11 +11,13 @@ from click.testing import CliRunner
 
 from forecast.cli import cli
 from forecast.config import FitOptions
+from forecast.data.io import read_series
+from forecast.data.panel import read_panel
+from forecast.data.prepared import load_series_for
+from forecast.data.preprocess import Preprocessing
 from forecast.errors import ForecastError
-from forecast.io import read_series
-from forecast.panel import read_panel
-from forecast.pipeline import load_series_for, naive_baselines, prepare
-from forecast.preprocess import Preprocessing
+from forecast.evaluation.baselines import naive_baselines
+from forecast.training.preparation import prepare
 from tests.conftest import ROOT
 
 STOCKS = ROOT / "data" / "stocks_long.csv"
@@ -201,7 +203,7 @@ def test_fit_on_a_real_long_table_scores_every_series_and_pools(stocks_run):
 def test_each_series_gets_its_own_diebold_mariano_test(stocks_run):
     """per_series significance is the DM test on that series' windows alone (recomputed here
     from predictions.csv), not the pooled one."""
-    from forecast.significance import dm_forecasts
+    from forecast.evaluation.significance import dm_forecasts
 
     out, _ = stocks_run
     m = json.loads((out / "metrics.json").read_text())
@@ -269,7 +271,7 @@ def test_compare_with_series_reports_rmse_per_series(tmp_path):
 
 
 def test_tune_searches_only_windows_that_keep_every_series():
-    from forecast.tune import space
+    from forecast.commands.tune_space import space
 
     start = FitOptions(series="symbol", window=12, horizon=3)
     series = load_series_for(STOCKS, start)

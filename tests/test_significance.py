@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecast.significance import dm_forecasts, dm_test, origin_losses
+from forecast.evaluation.significance import dm_forecasts, dm_test, origin_losses
 
 LOSS_A = np.array([1.2, 0.4, 2.5, 0.9, 1.7, 0.3, 2.2, 1.1, 0.8, 1.9, 0.6, 1.4])
 LOSS_B = np.array([0.7, 0.9, 1.1, 1.3, 0.2, 0.8, 1.0, 0.5, 1.6, 0.4, 1.2, 0.9])

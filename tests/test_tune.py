@@ -15,11 +15,15 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from forecast import pipeline
-from forecast import tune as tune_mod
+from forecast import config
 from forecast.cli import cli
+from forecast.commands import tune as tune_mod
+from forecast.commands import tune_space
 from forecast.config import FitOptions, load_toml
-from forecast.io import read_series
+from forecast.data import prepared
+from forecast.data.io import read_series
+from forecast.training import fitting as pipeline
+from forecast.training import inference, preparation
 from tests.conftest import synthetic_frame
 
 if sys.version_info >= (3, 11):
@@ -94,10 +98,10 @@ def test_best_toml_is_fit_config_and_reproduces_best_trial(tuned, tmp_path):
     assert (options.target, options.time_col, options.season) == ("y", "date", 7)
 
     # what `forecast fit --config best.toml` trains: the same model, the same validation RMSE
-    prepared = pipeline.prepare(read_series(sine_csv), options)
+    prepared = preparation.prepare(read_series(sine_csv), options)
     model, _ = pipeline.train_one("gru", prepared, options, verbose=0)
     val = np.sqrt(
-        np.mean((pipeline.predict_part(model, prepared, "val") - prepared.actual("val")) ** 2)
+        np.mean((inference.predict_part(model, prepared, "val") - prepared.actual("val")) ** 2)
     )
     assert val == pytest.approx(best["val_rmse"], rel=1e-4)
 
@@ -112,9 +116,9 @@ def test_test_split_is_never_read(sine_csv, tmp_path, monkeypatch):
     """Poison every test row after preparing and record which parts are windowed or scored."""
     parts: list[str] = []
     real_prepare, real_dataset, real_actual = (
-        pipeline.prepare,
-        pipeline.Prepared.dataset,
-        pipeline.Prepared.actual,
+        preparation.prepare,
+        prepared.Prepared.dataset,
+        prepared.Prepared.actual,
     )
 
     def poisoned_prepare(series, options):
@@ -131,9 +135,9 @@ def test_test_split_is_never_read(sine_csv, tmp_path, monkeypatch):
         parts.append(part)
         return real_actual(self, part)
 
-    monkeypatch.setattr(pipeline, "prepare", poisoned_prepare)
-    monkeypatch.setattr(pipeline.Prepared, "dataset", spy_dataset)
-    monkeypatch.setattr(pipeline.Prepared, "actual", spy_actual)
+    monkeypatch.setattr(preparation, "prepare", poisoned_prepare)
+    monkeypatch.setattr(prepared.Prepared, "dataset", spy_dataset)
+    monkeypatch.setattr(prepared.Prepared, "actual", spy_actual)
     result = run_tune([sine_csv, *TINY, "--trials", "2", "--out", tmp_path / "t"])
     assert result.exit_code == 0, result.output
     assert set(parts) == {"train", "val"}
@@ -193,7 +197,7 @@ def test_search_starts_from_given_options_and_stays_in_the_space(sine_csv, tmp_p
     assert len(calls) == 6
     assert calls[0] == FitOptions(window=14, horizon=3, epochs=1, units=4)
     series = read_series(sine_csv)
-    choices = tune_mod.space(calls[0], series)
+    choices = tune_space.space(calls[0], series)
     for options in calls:
         for name, values in choices.items():
             value = getattr(options, name)
@@ -257,10 +261,10 @@ def test_bad_tune_options(sine_csv, tmp_path, args, message):
 
 def test_window_choices_are_season_multiples_capped_by_the_data():
     start = FitOptions(window=30, horizon=7)
-    assert tune_mod.window_choices(start, 7, 1461) == [7, 14, 21, 28, 30, 42, 56]
+    assert tune_space.window_choices(start, 7, 1461) == [7, 14, 21, 28, 30, 42, 56]
     # 60 rows: 42 training rows hold a window and a horizon of 7 only up to window 35
-    assert tune_mod.window_choices(start.replace(window=7), 7, 60) == [7, 14, 21, 28]
-    assert tune_mod.window_choices(FitOptions(window=5, horizon=4), 1, 500) == [
+    assert tune_space.window_choices(start.replace(window=7), 7, 60) == [7, 14, 21, 28]
+    assert tune_space.window_choices(FitOptions(window=5, horizon=4), 1, 500) == [
         4,
         5,
         8,
@@ -273,24 +277,24 @@ def test_window_choices_are_season_multiples_capped_by_the_data():
 
 def test_space_depends_on_model_and_frequency(write_csv):
     daily = read_series(write_csv(synthetic_frame(n=300)))
-    gru = tune_mod.space(FitOptions(units=48, learning_rate=0.05), daily)
+    gru = tune_space.space(FitOptions(units=48, learning_rate=0.05), daily)
     assert set(gru) == {"window", "units", "layers", "learning_rate", "batch_size", "norm",
                         "calendar"}  # fmt: skip
     assert 48 in gru["units"] and gru["learning_rate"] == [1e-4, 0.05]
-    linear = tune_mod.space(FitOptions(model="linear"), daily)
+    linear = tune_space.space(FitOptions(model="linear"), daily)
     assert set(linear) == {"window", "norm", "calendar"}
     frame = synthetic_frame(n=200).assign(date=pd.date_range("1800", periods=200, freq="YS"))
     yearly = read_series(write_csv(frame, "yearly.csv"))  # no calendar cycle to resolve
-    assert "calendar" not in tune_mod.space(FitOptions(window=4, horizon=2), yearly)
+    assert "calendar" not in tune_space.space(FitOptions(window=4, horizon=2), yearly)
 
 
 def test_toml_text_round_trips_every_option():
     options = FitOptions(
         target='a "quoted" name', time_col="t", season=24, learning_rate=0.000123, highway=True
     )
-    loaded = tomllib.loads(tune_mod.toml_text(options, "line one\nline two"))
+    loaded = tomllib.loads(config.toml_text(options, "line one\nline two"))
     assert FitOptions.from_dict(loaded) == options
-    text = tune_mod.toml_text(FitOptions(), "x")
+    text = config.toml_text(FitOptions(), "x")
     assert "season" not in tomllib.loads(text) and "# season: not set" in text  # TOML has no null
 
 
@@ -305,8 +309,8 @@ def test_tune_tests_the_best_trial_against_the_given_options_on_validation(
 ):
     """The Diebold-Mariano p-value compares the validation losses of the best trial and of trial
     1 (the given options); it is printed and written into best.toml."""
-    from forecast.report import p_text, tune_evidence
-    from forecast.significance import dm_test
+    from forecast.evaluation.significance import dm_test
+    from forecast.reporting.terminal import p_text, tune_evidence
 
     out = tmp_path / "t"
     result = run_tune([sine_csv, *TINY, "--trials", "5", "--out", out])
@@ -323,7 +327,7 @@ def test_tune_tests_the_best_trial_against_the_given_options_on_validation(
 
 
 def test_tune_evidence_reads_the_p_value():
-    from forecast.report import tune_evidence
+    from forecast.reporting.terminal import tune_evidence
 
     assert "not significantly better" in tune_evidence(0.4, 15)
     assert "best of 15 trials makes that optimistic" in tune_evidence(0.01, 15)

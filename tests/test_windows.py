@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from forecast.preprocess import split_rows
-from forecast.windows import make_dataset, origins, target_windows
+from forecast.data.split import split_rows
+from forecast.data.windows import make_dataset, origins, target_windows
 
 
 @pytest.mark.parametrize("n, window, horizon", [(100, 10, 3), (57, 5, 1), (400, 48, 24)])

@@ -1,0 +1,259 @@
+"""The Python API: ``forecast.fit``, ``compare``, ``tune``, ``inspect``, ``load`` and the classic
+comparison's experiments.
+
+The CLI calls these same functions and only parses flags and prints, so a fit from Python with
+the same options and seed gives the same metrics.json as ``forecast fit``. TensorFlow is imported
+only when something trains or predicts. Errors raise ``ForecastError`` with the one-line message
+the CLI prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+
+from forecast import runs
+from forecast.config import TUNE_BUDGET_MINUTES, TUNE_TRIALS, FitOptions, load_toml
+from forecast.data.sources import data_file
+from forecast.errors import ForecastError
+from forecast.results import Comparison, Run, _silent
+
+
+def options_from(config: str | Path | None = None, **options) -> FitOptions:
+    """Fit options: the defaults, overridden by a TOML ``config`` file, overridden by
+    ``options`` (fit's flags with underscores; ``None`` values are ignored). An unknown name is an
+    error that lists the known ones."""
+    names = {f.name for f in dataclasses.fields(FitOptions)}
+    unknown = sorted(k for k in options if k not in names)
+    if unknown:
+        raise ForecastError(
+            f"unknown option(s) {', '.join(unknown)}; fit's options are {', '.join(sorted(names))}"
+        )
+    base = FitOptions.from_dict(load_toml(Path(config))) if config else FitOptions()
+    return base.replace(**options)
+
+
+def chief_lock(out: Path, options: FitOptions):
+    """``<out>.lock`` for the chief; the other workers of a multi-worker run write nothing."""
+    from forecast.training.distribute import is_chief
+
+    return runs.out_lock(out) if is_chief(options.distribute) else contextlib.nullcontext()
+
+
+def fit(
+    data,
+    model: str | None = None,
+    *,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    resume: bool = False,
+    config: str | Path | None = None,
+    verbose: int = 0,
+    log=_silent,
+    **options,
+) -> Run:
+    """Train one model, score it against the baselines on the test split, write its run directory.
+
+    Args:
+        data: a CSV or parquet path, or a pandas DataFrame (a ``DatetimeIndex`` or a time
+            column; a copy is kept in the run directory so that ``Run.predict()`` works).
+        model: ``rnn``, ``lstm``, ``gru``, ``hybrid`` or ``linear`` (default ``gru``).
+        out: the run directory (default ``runs/<timestamp>-<model>``).
+        overwrite: replace an existing ``out``.
+        resume: continue the interrupted fit of ``out`` from its checkpoint.
+        config: a TOML file of options; ``options`` override it.
+        verbose: Keras verbosity (0 silent, 1 progress bar, 2 a line per epoch).
+        log: where progress and notes go (default: nowhere; the notes are on ``Run.notes``).
+        **options: fit's flags with underscores: ``window=``, ``horizon=``, ``target=``,
+            ``epochs=``, ``units=``, ``seed=``, ``features=``, ``norm=``, ``calendar=`` ...
+
+    Returns:
+        The ``Run``.
+
+    Raises:
+        ForecastError: bad input, with the one-line message ``forecast fit`` prints.
+    """
+    from forecast.commands.fit import fit as fit_command
+    from forecast.commands.fit import resume_options
+
+    if resume:
+        if out is None:
+            raise ForecastError("resume=True needs out=, the run directory to continue")
+        overrides = load_toml(Path(config)) if config else {}
+        opts = resume_options(Path(out), overrides, {"model": model, **options})
+    else:
+        opts = options_from(config, model=model, **options)
+    out = Path(out) if out is not None else runs.default_run_dir(opts.model)
+    with data_file(data) as path:
+        report = fit_command(
+            path,
+            opts,
+            out,
+            overwrite,
+            verbose,
+            log=log,
+            resume=resume,
+            bundle_data=isinstance(data, pd.DataFrame),
+        )
+    run = Run(report.run_dir, list(report.notes))
+    run.__dict__["metrics"] = report.metrics
+    return run
+
+
+def compare(
+    data,
+    models: list[str] | str | None = None,
+    seeds: int = 3,
+    *,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    config: str | Path | None = None,
+    verbose: int = 0,
+    log=_silent,
+    **options,
+) -> Comparison:
+    """Train every architecture in ``models`` with ``seeds`` seeds on identical windows and compare
+    them with the baselines (``forecast compare``).
+
+    Args:
+        data: a CSV or parquet path, or a pandas DataFrame.
+        models: architectures (default ``rnn, lstm, gru, hybrid``), a list or ``"a,b"``.
+        seeds: seeds per architecture (``seed``, ``seed + 1``, ...).
+        out: the comparison directory (default ``runs/<timestamp>-compare``).
+        overwrite, config, verbose, log, **options: as for ``fit``.
+
+    Returns:
+        The ``Comparison``.
+    """
+    from forecast.commands.compare import compare as compare_command
+    from forecast.commands.compare import parse_models
+
+    names = parse_models(models if models is None or isinstance(models, str) else ",".join(models))
+    opts = options_from(config, **options)
+    out = Path(out) if out is not None else runs.default_run_dir("compare")
+    with data_file(data) as path, chief_lock(out, opts):
+        result = compare_command(path, opts, names, seeds, out, overwrite, verbose, log=log)
+    return Comparison(result.out, result.rows, result.models, list(result.notes))
+
+
+def load(path: str | Path) -> Run | Comparison:
+    """A saved run directory as a ``Run``, or a comparison directory as a ``Comparison``."""
+    path = Path(path)
+    if (path / "comparison.json").is_file():
+        return Comparison(path, runs.read_json(path, "comparison.json")["rows"])
+    if not (path / "metrics.json").is_file():
+        raise ForecastError(
+            f"{path} is not a run directory (no metrics.json); pass a directory written by "
+            "forecast fit or forecast compare"
+        )
+    return Run(path)
+
+
+def tune(
+    data,
+    model: str | None = None,
+    *,
+    trials: int = TUNE_TRIALS,
+    budget_minutes: float = TUNE_BUDGET_MINUTES,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    config: str | Path | None = None,
+    verbose: int = 0,
+    log=_silent,
+    **options,
+):
+    """Search window, units, layers, learning rate, batch size, norm and calendar of ``model``
+    on the validation split (``forecast tune``; the test split is never read).
+
+    Returns:
+        A ``TuneReport``: ``best`` (the options), ``best_rmse``, ``start_rmse``, ``linear_rmse``,
+        ``rows`` (one per trial), ``out`` (trials.csv, best.toml, tuning.png).
+    """
+    from forecast.commands.tune import tune as tune_command
+
+    opts = options_from(config, model=model, **options)
+    out = Path(out) if out is not None else runs.default_run_dir(f"tune-{opts.model}")
+    with data_file(data) as path:
+        return tune_command(path, opts, out, trials, budget_minutes, overwrite, verbose, log)
+
+
+def inspect(
+    data,
+    *,
+    target: str | None = None,
+    time_col: str | None = None,
+    dayfirst: bool | None = None,
+    season: int | None = None,
+    horizon: int = FitOptions().horizon,
+    series: str | None = None,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+) -> dict:
+    """Look at a series before fitting (``forecast inspect``): span, frequency, gaps, outliers,
+    suggested season and window, trend and seasonal strength, the baselines' errors. Writes
+    inspect.json and inspect.png to ``out`` and returns the facts (``notes``: what was assumed)."""
+    from forecast.commands.inspect import inspect_file
+
+    FitOptions(horizon=horizon, season=season)  # validates the numbers
+    out = Path(out) if out is not None else runs.default_run_dir("inspect")
+    with data_file(data) as path:
+        facts, notes = inspect_file(
+            path, out, target, time_col, dayfirst, season, horizon, overwrite, series
+        )
+    return {**facts, "notes": notes}
+
+
+def architectures(
+    window: int = FitOptions().window,
+    horizon: int = FitOptions().horizon,
+    units: int = FitOptions().units,
+    features: int = 1,
+) -> pd.DataFrame:
+    """Every architecture of the registry with its parameter formula, the count the formula gives,
+    the count Keras reports for these shapes, and a one-line description (``forecast models``)."""
+    from forecast.models.gate_costs import parameter_table
+
+    FitOptions(window=window, horizon=horizon, units=units)  # validates the numbers
+    return parameter_table(window, horizon, units, features)
+
+
+def memory_test(
+    models: list[str] | str | None = None,
+    lengths: list[int] | None = None,
+    *,
+    seeds: int = 3,
+    seed: int = 42,
+    units: int | None = None,
+    batch_size: int | None = None,
+    max_steps: int | None = None,
+    quick: bool = False,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    log=_silent,
+):
+    """The adding problem (``forecast compare --task memory``): can each architecture add two
+    marked values that lie up to ``L`` steps apart? Plus the gradient reaching each input step.
+
+    Args:
+        models: architectures (default ``rnn, lstm, gru, hybrid``).
+        lengths: sequence lengths ``L`` (default 10, 50, 100, 200; 5, 10 with ``quick``).
+        seeds: seeds per cell (``seed``, ``seed + 1``, ...).
+        units, batch_size, max_steps: the training budget of each cell.
+        quick: the tiny CI budget.
+        out: write memory.json, memory.png, gradients.json and gradients.png there (``None``:
+            nothing is written).
+
+    Returns:
+        A ``MemoryResult``: ``rows`` (one per model, length and seed: ``mse``, ``solved``,
+        ``steps``, ``seconds``), ``histories``, ``gradients`` and ``settings``.
+    """
+    from forecast.commands.compare import parse_models
+    from forecast.experiments.memory_run import memory_settings, run_memory
+
+    names = parse_models(models if models is None or isinstance(models, str) else ",".join(models))
+    settings = memory_settings(quick, units, batch_size, max_steps)
+    out = Path(out) if out is not None else None
+    return run_memory(names, lengths, out, seeds, seed, quick, settings, overwrite, log)

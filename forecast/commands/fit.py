@@ -1,0 +1,323 @@
+"""One ``forecast fit``: train the chosen model and the linear baseline on the same windows, score
+both against the naive baselines, and write the run directory atomically."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from forecast import runs
+from forecast.commands.run_writer import RunOutputs, write_run
+from forecast.config import FitOptions
+from forecast.data.prepared import Prepared, load_series_for
+from forecast.errors import ForecastError
+from forecast.evaluation import metrics as ev
+from forecast.evaluation.baselines import lazy_baselines
+from forecast.evaluation.intervals import coverage, interval_metrics, origin_widths
+from forecast.evaluation.scoring import evidence, score_all
+from forecast.runs import file_sha256
+from forecast.training.distribute import describe, get_strategy, is_chief
+from forecast.training.fitting import train_one
+from forecast.training.inference import predict_lazy
+from forecast.training.preparation import prepare
+
+
+@dataclass
+class FitReport:
+    """What ``fit`` wrote and measured: the run directory, metrics.json and the CSV's notes."""
+
+    run_dir: Path
+    metrics: dict
+    notes: list[str]
+
+
+def checkpoint_dir(out: Path) -> Path:
+    """The resumable checkpoint of run ``out``: ``<out>.partial`` beside it."""
+    return out.with_name(f"{out.name}.partial")
+
+
+def tensorboard_dir(out: Path, options: FitOptions) -> Path | None:
+    """Where ``--tensorboard`` logs go while training: ``.<out>.tensorboard`` beside ``out``
+    (kept with the checkpoint for ``--resume``; moved to ``RUN_DIR/tensorboard`` at the end)."""
+    return out.with_name(f".{out.name}.tensorboard") if options.tensorboard else None
+
+
+def read_checkpoint(out: Path) -> dict:
+    """``state.json`` of ``out``'s checkpoint, or an error saying there is nothing to resume."""
+    path = checkpoint_dir(out)
+    if not (path / "state.json").is_file():
+        raise ForecastError(
+            f"--resume {out}: no checkpoint at {path} (it is written after each epoch of an "
+            "interrupted fit); run fit without --resume"
+        )
+    state = runs.read_json(path, "state.json")
+    keys = {"options": dict, "sha256": str, "epoch": int, "history": dict, "best": float | int}
+    bad = [k for k, t in keys.items() if not isinstance(state.get(k), t)]
+    if bad:
+        raise ForecastError(
+            f"{path / 'state.json'} is damaged ({', '.join(bad)}); delete {path} and fit again"
+        )
+    return state
+
+
+def resume_options(out: Path, overrides: dict, flags: dict) -> FitOptions:
+    """The interrupted run's options, with ``--config`` / flag values that must not change them."""
+    saved = read_checkpoint(out)["options"]
+    options = FitOptions.from_dict({**saved, **overrides}).replace(**flags)
+    changed = [k for k, v in options.to_dict().items() if saved.get(k) != v]
+    if changed:
+        old = ", ".join(f"{k}={saved.get(k)!r}" for k in changed)
+        raise ForecastError(
+            f"--resume {out}: the interrupted run used {old}; resume with the same options, or "
+            "fit again without --resume"
+        )
+    return options
+
+
+def fit(
+    csv: Path,
+    options: FitOptions,
+    out: Path,
+    overwrite: bool = False,
+    verbose: int = 2,
+    log=print,
+    resume: bool = False,
+    bundle_data: bool = False,
+) -> FitReport:
+    """``fit_run`` holding ``<out>.lock``, so a second fit or ``--resume`` of the same ``out`` is
+    refused while this one lives (the non-chief workers of a multi-worker run take no lock)."""
+    if not is_chief(options.distribute):
+        return fit_run(csv, options, out, overwrite, verbose, log, resume, bundle_data)
+    with runs.out_lock(out):
+        return fit_run(csv, options, out, overwrite, verbose, log, resume, bundle_data)
+
+
+def fit_run(
+    csv: Path,
+    options: FitOptions,
+    out: Path,
+    overwrite: bool = False,
+    verbose: int = 2,
+    log=print,
+    resume: bool = False,
+    bundle_data: bool = False,
+) -> FitReport:
+    """Train ``options.model`` on ``csv`` and write the run directory ``out``.
+
+    A checkpoint ``<out>.partial`` is kept after every epoch while training; it is removed when
+    the run directory is complete, and ``resume=True`` continues from it after an interruption.
+
+    Args:
+        csv: the input CSV.
+        options: every fit option.
+        out: run directory to create (it appears only once complete).
+        overwrite: replace an existing ``out`` (and discard an old checkpoint).
+        verbose: Keras verbosity.
+        log: where progress messages go.
+        resume: continue from ``<out>.partial`` (same options and data, or an error).
+        bundle_data: keep a copy of ``csv`` in the run directory (a DataFrame given to the
+            Python API has no file of its own).
+    """
+    from forecast.training.train import Checkpoint
+
+    chief = is_chief(options.distribute)
+    runs.check_out_dir(out, overwrite)
+    series = load_series_for(csv, options)
+    partial = checkpoint_dir(out)
+    sha = file_sha256(Path(csv))
+    state = None
+    if resume:
+        state = read_checkpoint(out)
+        if state["options"] != options.to_dict():
+            raise ForecastError(f"--resume {out}: the options differ from the interrupted run's")
+        if state["sha256"] != sha:
+            raise ForecastError(
+                f"--resume {out}: {csv} is not the CSV the interrupted run trained on (SHA-256 "
+                "differs); pass the same file, or fit again without --resume"
+            )
+    elif partial.exists() and not overwrite:
+        raise ForecastError(
+            f"{partial} holds a checkpoint of an interrupted fit; continue it with --resume {out}, "
+            "or pass --overwrite to start again"
+        )
+    get_strategy(options.distribute)  # before any TensorFlow op (prepare may train a ridge model)
+    prepared = prepare(series, options)
+    for note in series.notes:  # after every check, so that bad input ends with one line only
+        log(f"note: {note}")
+    counts = {part: len(s) for part, s in prepared.starts.items()}
+    log(
+        f"windows: {counts['train']} train, {counts['val']} val, {counts['test']} test "
+        f"(window {options.window}, horizon {options.horizon}, {len(prepared.prep.columns)} "
+        f"input column(s), target {prepared.prep.target!r})"
+    )
+    if prepared.prep.calendar:
+        log(f"calendar inputs: {', '.join(prepared.prep.calendar)} (--calendar none to drop them)")
+    for line in describe(options.distribute, options.mixed_precision):
+        log(line)
+
+    if state is not None:
+        log(f"resuming {options.model} after epoch {state['epoch']} from {partial} ...")
+    else:
+        if chief:
+            shutil.rmtree(partial, ignore_errors=True)
+            if options.tensorboard:  # logs of an earlier, abandoned fit
+                shutil.rmtree(tensorboard_dir(out, options), ignore_errors=True)
+        log(f"training {options.model} ...")
+    meta = {"options": options.to_dict(), "sha256": sha}
+    checkpoint = Checkpoint(partial, meta, state, write=chief)
+    try:
+        board = tensorboard_dir(out, options) if chief else None  # the chief logs
+        model, result = train_one(options.model, prepared, options, verbose, checkpoint, board)
+    except KeyboardInterrupt:
+        if (partial / "state.json").is_file():
+            raise KeyboardInterrupt(
+                f"checkpoint kept in {partial}; continue with: forecast fit {csv} --resume {out}"
+            ) from None
+        raise
+    # every (n_test, horizon) forecast is a WindowArray, read a block of origins at a time
+    baselines = lazy_baselines(prepared)
+    if options.model == "linear":
+        linear_model = None
+        baselines["linear"] = predict_lazy(model, prepared)
+    else:
+        log("training the linear baseline on the same windows ...")
+        linear_model, linear_result = train_one(
+            "linear", prepared, options.replace(model="linear"), verbose=0
+        )
+        penalty = linear_result.ridge_penalty
+        log(f"linear baseline: ridge penalty {penalty:.3g}, chosen on validation")
+        baselines["linear"] = predict_lazy(linear_model, prepared)
+
+    predicted, metrics, widths = score_with_bands(options, prepared, model, result, baselines)
+    if not chief:
+        log(f"this worker is not the chief: the chief writes {out}")
+        return FitReport(out, metrics, series.notes)
+    try:
+        with runs.staged_dir(out) as tmp:
+            outputs = RunOutputs(
+                csv, options, prepared, model, linear_model, result, predicted, baselines, metrics
+            )
+            write_run(tmp, replace(outputs, widths=widths, bundle_data=bundle_data))
+            board = tensorboard_dir(out, options)
+            if board is not None and board.is_dir():  # the closed-form linear model writes none
+                shutil.move(board, tmp / "tensorboard")
+    except ForecastError as e:
+        if not (partial / "state.json").is_file():
+            raise
+        raise ForecastError(
+            f"{e}; the trained model is kept in {partial}: fix that and run "
+            f"forecast fit {csv} --resume {out}"
+        ) from None
+    shutil.rmtree(partial, ignore_errors=True)
+    return FitReport(out, metrics, series.notes)
+
+
+def score_model(options: FitOptions, prepared: Prepared, model, result, baselines) -> tuple:
+    """Test forecasts ``(n_windows, horizon)`` (a ``forecast.data.windows.WindowArray``) of a
+    trained
+    model and its metrics.json: scores
+    against ``baselines``, training facts, and conformal intervals calibrated on the validation
+    windows only (the test split only reports their coverage)."""
+    predicted, metrics, _ = score_with_bands(options, prepared, model, result, baselines)
+    return predicted, metrics
+
+
+def score_with_bands(options: FitOptions, prepared: Prepared, model, result, baselines) -> tuple:
+    """``score_model`` plus the interval half-widths of every test origin
+    (``forecast.evaluation.intervals.origin_widths``), for predictions.csv and the plots."""
+    predicted = predict_lazy(model, prepared)
+    metrics = build_metrics(options, prepared, predicted, baselines, model, result)
+    args = (prepared.lazy_actual("val"), predict_lazy(model, prepared, "val"))
+    args += (prepared.lazy_actual("test"), predicted)
+    if prepared.layout is not None:
+        widths = series_intervals(prepared, metrics, *args)
+        return predicted, metrics, widths
+    widths = origin_widths(*args)
+    metrics.update(interval_metrics(*args, widths=widths))
+    return predicted, metrics, {k: w[:-1] for k, w in widths.items()}
+
+
+def series_intervals(prepared: Prepared, metrics: dict, *args) -> dict:
+    """--series: conformal intervals calibrated on each series' own validation windows (its
+    units and error level); ``per_series[name]["intervals"]`` for ``predict``, pooled coverage
+    at the top level. Returns the half-widths of every test origin ``{"80": (n_test, horizon)}``.
+    """
+    val_ids, test_ids = prepared.series_ids("val"), prepared.series_ids("test")
+    rows: dict[str, list] = {}
+    for k, name in enumerate(prepared.series_names):
+        mine = [a[val_ids == k] if i < 2 else a[test_ids == k] for i, a in enumerate(args)]
+        widths = origin_widths(*mine)
+        own = interval_metrics(*mine, widths=widths)
+        metrics["per_series"][name].update(own)
+        for key, w in widths.items():
+            rows.setdefault(key, []).append(w[:-1])
+    widths = {key: np.concatenate(parts) for key, parts in rows.items()}
+    actual, predicted = args[2], args[3]
+    metrics["interval_method"] = own["interval_method"]
+    for key, w in widths.items():
+        metrics[f"coverage_{key}"] = coverage(actual, predicted, w)
+    metrics["interval_mean_width"] = {k: float(w.mean()) for k, w in widths.items()}
+    return widths
+
+
+def build_metrics(
+    options: FitOptions, prepared: Prepared, predicted, baselines, model, result
+) -> dict:
+    """metrics.json, keys in the contract's order, then the extensions."""
+    scored = score_all(prepared, predicted, baselines)
+    p = prepared.prep
+    linear_rmse = scored["baselines"]["linear"]["rmse"]
+    actual = prepared.lazy_actual("test")
+    test_start, test_end = prepared.test_span()
+    return {
+        "model": options.model,
+        "target": p.target,
+        "window": p.window,
+        "horizon": p.horizon,
+        "rmse": scored["rmse"],
+        "mae": scored["mae"],
+        "smape": scored["smape"],
+        "mase": scored["mase"],
+        "per_horizon_rmse": scored["per_horizon_rmse"],
+        "n_test_windows": scored["n_test_windows"],
+        "params": int(model.count_params()),
+        "epochs_run": result.epochs_run,
+        "train_seconds": result.train_seconds,
+        "train_samples_per_second": result.samples_per_second,
+        "baselines": scored["baselines"],
+        "skill_vs_persistence": scored["skill_vs_persistence"],
+        "beats_persistence": scored["beats_persistence"],
+        "skill_vs_linear": ev.skill(scored["rmse"], linear_rmse),
+        "best_epoch": result.best_epoch,
+        "n_train_windows": len(prepared.starts["train"]),
+        "n_val_windows": len(prepared.starts["val"]),
+        "norm": p.norm,
+        "ensemble": options.ensemble,
+        "layers": options.layers,
+        "calendar": p.calendar,
+        "highway": options.highway,
+        "test_start": test_start,
+        "test_end": test_end,
+        **evidence(actual, predicted, baselines),
+        **series_section(prepared, scored),
+    }
+
+
+def series_section(prepared: Prepared, scored: dict) -> dict:
+    """--series: ``series`` (the column and the series scored) and ``per_series`` scores."""
+    if prepared.layout is None:
+        return {}
+    skills = [s["skill_vs_persistence"] for s in scored["per_series"].values()]
+    return {
+        "series": {
+            "column": prepared.layout.column,
+            "names": prepared.series_names,
+            # pooled RMSE weighs series by their units; these count every series alike
+            "beats_persistence": int(sum(k > 0 for k in skills)),
+            "median_skill_vs_persistence": float(np.median(skills)),
+        },
+        "per_series": scored["per_series"],
+    }

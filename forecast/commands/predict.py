@@ -1,0 +1,135 @@
+"""Using a saved run: forecast past the end of a CSV, or backtest it on a CSV's test split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast import runs
+from forecast.commands.saved_run import load_run, read_like_run, run_csv
+from forecast.data.io import STEP_FREQ, Series
+from forecast.data.preprocess import Preprocessing
+from forecast.errors import ForecastError
+from forecast.evaluation.intervals import interval_columns
+from forecast.reporting.future_plots import save_future_plot, save_series_future_plot
+
+
+def future_times(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:
+    """The ``horizon`` timestamps after ``last`` at frequency ``freq`` (step numbers when the
+    CSV has no time column)."""
+    if freq == STEP_FREQ:
+        return pd.RangeIndex(int(last) + 1, int(last) + 1 + horizon, name="step")
+    return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+
+
+def predict_future(
+    run_dir: Path, csv: Path | None, out: Path, log=print, only: str | None = None
+) -> tuple[pd.DataFrame, Path]:
+    """Forecast the ``horizon`` steps after the last row of ``csv``; write ``out`` and a PNG.
+    A ``--series`` run forecasts past the last row of every series (``only``: some of them).
+
+    Returns:
+        The forecast table (``timestamp``, ``step``, ``predicted``) and the path written.
+    """
+    model, prep, config = load_run(run_dir)
+    csv = run_csv(run_dir, csv, config, log)
+    series = read_like_run(csv, prep, config, only)
+    if prep.series is not None:
+        return predict_series_future(model, prep, config, series, run_dir, out, log)
+    frame = series.frame
+    if len(frame) < prep.window:
+        raise ForecastError(
+            f"{csv} has {len(frame)} rows; the run needs the last {prep.window} (its --window)"
+        )
+    window = prep.scale_values(frame.iloc[-prep.window :])[None]
+    scaled = np.asarray(model.predict(window, verbose=0), dtype="float64")[0]
+    predicted = prep.unscale_target(scaled)
+    times = future_times(frame.index[-1], prep.freq, prep.horizon)
+    table = pd.DataFrame(
+        {"timestamp": times, "step": np.arange(1, prep.horizon + 1), "predicted": predicted}
+    )
+    widths = saved_widths(run_dir)
+    for key, values in interval_columns(predicted, widths).items():
+        table[key] = values
+    runs.write_text_atomic(out, table.to_csv(index=False, float_format="%.6g"))
+    save_future_plot(
+        out.with_suffix(".png"),
+        frame[prep.target].iloc[-4 * prep.window :],
+        table,
+        prep.target,
+        config.get("model", "model"),
+        widths,
+    )
+    return table, out
+
+
+def saved_widths(run_dir: Path) -> dict[str, list[float]]:
+    """The conformal half-widths per step saved in metrics.json (empty for older runs)."""
+    path = run_dir / "metrics.json"
+    if not path.is_file():
+        return {}
+    return runs.read_json(run_dir, "metrics.json").get("intervals", {})
+
+
+def predict_series_future(
+    model, prep: Preprocessing, config: dict, series: Series, run_dir: Path, out: Path, log=print
+) -> tuple[pd.DataFrame, Path]:
+    """``predict_future`` of a ``--series`` run: the ``horizon`` steps after the last row of
+    every series the run knows that has a full window; the table's first column names the
+    series. Intervals are each series' own (metrics.json ``per_series``)."""
+    from forecast.data.panel import select_series, shown
+
+    layout = series.layout
+    known = [n for n in layout.names if n in prep.series["names"]]
+    long_enough = [
+        n for n, r in zip(layout.names, layout.lengths(), strict=True) if r >= prep.window
+    ]
+    use = [n for n in known if n in long_enough]
+    skipped = [n for n in layout.names if n not in use]
+    if not use:
+        raise ForecastError(
+            f"no series of the CSV has both a scaler in the run ({shown(prep.series['names'])}) "
+            f"and the {prep.window} rows of its --window; pass the run's long table"
+        )
+    if skipped:
+        log(
+            f"note: skipped series unknown to the run or shorter than {prep.window} rows: "
+            f"{shown(skipped)}"
+        )
+    series = select_series(series, use)
+    layout = series.layout
+    ends = np.asarray(layout.bounds[1:])
+    rows = ends[:, None] - prep.window + np.arange(prep.window)  # (n_series, window)
+    values = prep.scale_values(series.frame, layout)
+    scaled = np.asarray(model.predict(values[rows], verbose=0), dtype="float64")
+    mean, scale = prep.row_stats(layout)
+    i = prep.target_index
+    predicted = scaled * scale[ends - 1, i][:, None] + mean[ends - 1, i][:, None]
+    per = saved_series_widths(run_dir)
+    tables = []
+    for k, name in enumerate(layout.names):
+        last = series.frame.index[ends[k] - 1]
+        table = pd.DataFrame(
+            {
+                layout.column: name,
+                "timestamp": future_times(last, prep.freq, prep.horizon),
+                "step": np.arange(1, prep.horizon + 1),
+                "predicted": predicted[k],
+            }
+        )
+        for key, values_k in interval_columns(predicted[k], per.get(name, {})).items():
+            table[key] = values_k
+        tables.append(table)
+    table = pd.concat(tables, ignore_index=True)
+    runs.write_text_atomic(out, table.to_csv(index=False, float_format="%.6g"))
+    save_series_future_plot(out.with_suffix(".png"), series, table, prep, config, per)
+    return table, out
+
+
+def saved_series_widths(run_dir: Path) -> dict[str, dict[str, list[float]]]:
+    """``{series: {"80": [w per step], ...}}`` from metrics.json ``per_series``."""
+    path = run_dir / "metrics.json"
+    per = runs.read_json(run_dir, "metrics.json").get("per_series", {}) if path.is_file() else {}
+    return {n: s.get("intervals", {}) for n, s in per.items() if isinstance(s, dict)}

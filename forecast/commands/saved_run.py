@@ -1,0 +1,83 @@
+"""A saved run directory: its model, preprocessing and config, and the CSV read as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from forecast import runs
+from forecast.config import FILLS
+from forecast.data.io import Series, read_series
+from forecast.data.preprocess import Preprocessing
+from forecast.errors import ForecastError
+from forecast.models import saving
+
+
+def load_run(run_dir: Path) -> tuple[object, Preprocessing, dict]:
+    """``(model, preprocessing, config)`` of a run directory, each checked."""
+    prep = Preprocessing.from_dict(runs.read_json(run_dir, "preprocessing.json"))
+    config = runs.read_json(run_dir, "config.json")
+    model = saving.load_keras_model(run_dir / runs.MODEL_FILE)
+    expected = (None, prep.window, prep.n_inputs)
+    if tuple(model.input_shape) != expected:
+        raise ForecastError(
+            f"{run_dir}: model.keras expects input {tuple(model.input_shape)} but "
+            f"preprocessing.json says {expected}; the run directory is inconsistent, re-run fit"
+        )
+    return model, prep, config
+
+
+def read_like_run(csv: Path, prep: Preprocessing, config: dict, only: str | None = None) -> Series:
+    """Read ``csv`` as the run read its training CSV, and check it has the run's columns
+    (``only``: with a ``--series`` run, these series only)."""
+    fill = config.get("fill", "none")
+    if fill not in FILLS:
+        raise ForecastError(
+            f"config.json has fill {fill!r:.40}, not one of {', '.join(FILLS)}; "
+            "re-run `forecast fit`"
+        )
+    dayfirst = config.get("dayfirst") if config.get("dayfirst") in (True, False) else None
+    time_col = prep.time_col if prep.time_col else None
+    if prep.series is not None:  # a --series run: the same long table, every series
+        from forecast.data.panel import read_panel
+
+        series = read_panel(csv, prep.series["column"], time_col, fill, dayfirst, only)
+    elif only is not None:
+        raise ForecastError(
+            f"--only {only} selects series, but the run was trained on one series (no --series); "
+            "drop --only"
+        )
+    else:
+        series = read_series(csv, time_col, fill, dayfirst)
+    missing = [c for c in prep.columns if c not in series.frame.columns]
+    if missing:
+        raise ForecastError(
+            f"{csv} lacks column(s) {', '.join(missing)} that the run was trained on; pass a CSV "
+            f"with columns {', '.join(prep.columns)}"
+        )
+    return series
+
+
+def run_csv(run_dir: Path, csv: Path | None, config: dict, log=print) -> Path:
+    """The CSV to use: the one given, else the run's own training CSV if it still exists.
+
+    The recorded path is data from the run directory, not trusted: it is only read as a CSV, the
+    user is told which file was used, and a changed file (SHA-256) is reported.
+    """
+    if csv is not None:
+        return Path(csv)
+    data = config.get("data")
+    data = data if isinstance(data, dict) else {}
+    recorded = Path(str(data.get("path", "")))
+    if str(data.get("path", "")) and not recorded.is_absolute():  # a copy inside the run
+        recorded = Path(run_dir) / recorded
+    if not str(data.get("path", "")) or not recorded.is_file():
+        raise ForecastError(
+            f"{run_dir} was trained on {str(recorded)!r:.200}, which is not here; pass the CSV: "
+            f"forecast predict {run_dir} DATA.csv"
+        )
+    log(f"note: using the run's training CSV {recorded} (from config.json)")
+    from forecast.runs import file_sha256
+
+    if data.get("sha256") != file_sha256(recorded):
+        log(f"note: {recorded} has changed since the run was trained (SHA-256 differs)")
+    return recorded

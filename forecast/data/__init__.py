@@ -1,0 +1,2 @@
+"""Data layer: reading files, time handling, series layout, calendar features, preprocessing,
+windows."""

@@ -1,0 +1,1 @@
+"""Experiments of the classic comparison: the adding problem, memory, gradients."""

@@ -1,0 +1,1 @@
+"""Models: the registry of architectures, custom layers, gate costs, saving."""

@@ -1,0 +1,64 @@
+"""Loading saved Keras models safely (safe_mode, no code layers)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+from forecast.errors import ForecastError
+
+CODE_LAYERS = {"Lambda", "TFOpLambda"}
+
+
+def has_code_layer(path: Path) -> bool:
+    """Whether the ``.keras`` archive's config.json names a layer that carries Python code.
+
+    Only the JSON inside the zip is read; nothing is deserialised. An unreadable archive is left
+    to the loader, which reports it.
+    """
+
+    def walk(node) -> bool:
+        if isinstance(node, dict):
+            if node.get("class_name") in CODE_LAYERS:
+                return True
+            return any(walk(v) for v in node.values())
+        if isinstance(node, list):
+            return any(walk(v) for v in node)
+        return False
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return False
+    return walk(config)
+
+
+def load_keras_model(path: Path, compile: bool = False):
+    """Load a ``.keras`` file with ``safe_mode=True``; a missing or corrupt file is an error.
+
+    ``safe_mode`` refuses anything that would run code on load (a ``Lambda`` layer's bytecode);
+    only layers of Keras and of ``forecast.models.layers`` are deserialised.
+    """
+    import keras
+
+    import forecast.models.layers  # noqa: F401  (registers the custom layers for deserialisation)
+
+    if not path.is_file() or path.stat().st_size == 0:
+        raise ForecastError(f"{path} is missing or empty; re-run `forecast fit` to recreate it")
+    if has_code_layer(path):
+        raise ForecastError(
+            f"{path} contains code (e.g. a Lambda layer) that would run on loading; refused "
+            "(Keras safe_mode). Only load run directories made by `forecast fit`"
+        )
+    try:
+        return keras.saving.load_model(path, compile=compile, safe_mode=True)
+    except Exception as e:  # keras raises many types for a damaged zip
+        if "safe_mode" in str(e):
+            raise ForecastError(
+                f"{path} contains code (e.g. a Lambda layer) that would run on loading; refused "
+                "(Keras safe_mode). Only load run directories made by `forecast fit`"
+            ) from None
+        detail = str(e).strip().splitlines()[0][:120] if str(e).strip() else type(e).__name__
+        raise ForecastError(f"{path} cannot be loaded ({detail}); re-run `forecast fit`") from None

@@ -1,0 +1,1 @@
+"""Reporting: plots, report.html, terminal text, the predictions table."""

@@ -1,0 +1,198 @@
+"""What the Python API returns: a ``Run`` (one run directory) and a ``Comparison``.
+
+Both read their directory lazily; everything they show is what the CLI prints or writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from forecast import runs
+from forecast.data.sources import data_file
+from forecast.errors import ForecastError
+
+
+def _silent(message: str) -> None:
+    """The default ``log``: notes are kept on the result, not printed."""
+
+
+TABLE_COLUMNS = ["rmse", "mae", "smape", "mase", "skill_vs_persistence"]
+
+
+def predictions_path(run_dir: Path) -> Path:
+    """predictions.csv, or predictions.parquet for a test period too long for a CSV."""
+    for name in ("predictions.csv", "predictions.parquet"):
+        if (run_dir / name).is_file():
+            return run_dir / name
+    raise ForecastError(f"{run_dir} has no predictions.csv or .parquet; re-run fit")
+
+
+@dataclass
+class Run:
+    """A run directory written by ``fit``: its metrics, tables, forecasts and model.
+
+    Attributes:
+        path: the run directory.
+        notes: what reading the data noted (gaps filled, columns skipped, ...).
+    """
+
+    path: Path
+    notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def metrics(self) -> dict:
+        """metrics.json."""
+        return runs.read_json(self.path, "metrics.json")
+
+    @cached_property
+    def config(self) -> dict:
+        """config.json: every option, the data file and the library versions."""
+        return runs.read_json(self.path, "config.json")
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The model and every baseline on the same test windows: RMSE, MAE, sMAPE, MASE and
+        skill against persistence, one row each (the model first)."""
+        m = self.metrics
+        rows = {m["model"]: {k: m[k] for k in TABLE_COLUMNS}}
+        persistence = m["baselines"]["persistence"]["rmse"]
+        for name, b in m["baselines"].items():
+            skill = 1 - b["rmse"] / persistence if persistence > 0 else float("nan")
+            rows[name] = {**{k: b.get(k) for k in TABLE_COLUMNS[:4]}, TABLE_COLUMNS[4]: skill}
+        table = pd.DataFrame.from_dict(rows, orient="index")
+        table.index.name = "forecaster"
+        return table.rename(columns={"skill_vs_persistence": "skill"})
+
+    @property
+    def predictions(self) -> pd.DataFrame:
+        """Every (test origin, horizon step): timestamp, step, origin, actual, predicted, the
+        interval bounds and each baseline's forecast, in the target's units."""
+        path = predictions_path(self.path)
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, parse_dates=["timestamp", "origin"])
+
+    @property
+    def verdict(self) -> str:
+        """The one-line verdict ``forecast fit`` ends with: the true winner among the model and
+        the baselines."""
+        from forecast.reporting.terminal import fit_verdict
+
+        return fit_verdict(self.metrics)
+
+    def predict(
+        self, data=None, out: str | Path | None = None, log=_silent, only: str | None = None
+    ) -> pd.DataFrame:
+        """The next ``horizon`` steps past the last row of ``data`` (default: the run's own
+        training data), as ``forecast predict`` gives them, with the interval bounds.
+
+        Args:
+            data: a CSV/parquet path or a DataFrame with the run's columns; ``None``: the file
+                the run was trained on (a DataFrame fit keeps a copy in the run directory).
+            out: also write the forecast there (a CSV, and a PNG beside it).
+            log: where notes go (default: nowhere).
+            only: a ``--series`` run: forecast these series only (``"A,B"``).
+        """
+        from forecast.commands.predict import predict_future
+
+        with contextlib.ExitStack() as stack:
+            path = None if data is None else stack.enter_context(data_file(data))
+            if out is None:
+                out = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "future.csv"
+            frame, _ = predict_future(self.path, path, Path(out), log=log, only=only)
+        return frame
+
+    def evaluate(self, data, only: str | None = None, log=_silent) -> dict:
+        """Score the saved model on the test split of ``data`` (same split fractions as the run)
+        against the baselines, as ``forecast evaluate`` does: the metrics.json keys of the scores,
+        significance and diagnostics."""
+        from forecast.commands.evaluate import evaluate_run
+
+        with data_file(data) as path:
+            return evaluate_run(self.path, path, log=log, only=only)
+
+    def plot(self):
+        """forecast.png as a matplotlib ``Figure`` (the test period, example origins and the
+        baselines), e.g. to show in a notebook."""
+        import matplotlib.image as mpimg
+        import matplotlib.pyplot as plt
+
+        image = mpimg.imread(self.path / "forecast.png")
+        height, width = image.shape[:2]
+        fig = plt.figure(figsize=(width / 100, height / 100), dpi=100)
+        ax = fig.add_axes((0, 0, 1, 1))
+        ax.imshow(image)
+        ax.set_axis_off()
+        plt.close(fig)  # returned, not shown twice by pyplot
+        return fig
+
+
+@dataclass
+class Comparison:
+    """A comparison directory written by ``compare``.
+
+    Attributes:
+        path: the comparison directory (one run directory per model and seed inside).
+        rows: one dict per architecture and baseline (comparison.json ``rows``).
+        models: per architecture, every seed's metrics, histories and per-origin test losses
+            (only on a comparison just run, empty after ``load``).
+        notes: what reading the data noted.
+    """
+
+    path: Path
+    rows: list[dict]
+    models: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def summary(self) -> dict:
+        """comparison.json."""
+        return runs.read_json(self.path, "comparison.json")
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """comparison.csv: per architecture and baseline the RMSE and MAE (mean and sd over
+        seeds), skill, parameters, speed, interval coverage and Diebold–Mariano p-values."""
+        return pd.read_csv(self.path / "comparison.csv").set_index("model")
+
+    @property
+    def best(self) -> str:
+        """The lowest-RMSE row, architectures and baselines alike."""
+        return self.summary["best"]
+
+    @property
+    def best_model(self) -> str:
+        """The lowest-RMSE architecture."""
+        return self.summary["best_model"]
+
+    @property
+    def verdict(self) -> str:
+        """The one-line verdict ``forecast compare`` ends with."""
+        from forecast.reporting.terminal import compare_verdict
+
+        return compare_verdict(self.rows)
+
+    def markdown(self) -> str:
+        """The comparison table in markdown, with the BEST / ≈ BEST / LOSES marks."""
+        from forecast.reporting.tables import markdown_table
+
+        return markdown_table(self.rows)
+
+    def run(self, model: str, seed: int | None = None) -> Run:
+        """The run directory of ``model`` (its first seed unless ``seed`` is given)."""
+        names = self.summary["runs"].get(model)
+        if not names:
+            known = ", ".join(self.summary["runs"])
+            raise ForecastError(f"{model!r} is not in this comparison; it has {known}")
+        name = names[0] if seed is None else f"{model}-seed{seed}"
+        if name not in names:
+            raise ForecastError(f"{model} has no seed {seed} here; its runs are {names}")
+        return Run(self.path / name)
+
+

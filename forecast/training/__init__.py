@@ -1,0 +1,1 @@
+"""Training: the Keras loop, the ridge baseline, distribution, fitting members and ensembles."""
