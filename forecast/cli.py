@@ -1,4 +1,5 @@
-"""Command line: a click group with thin commands that delegate to the pipeline.
+"""Command line: a click group of thin commands that parse flags, call the Python API
+(``forecast.api``) and print.
 
 TensorFlow is imported only inside commands that train or load models, so ``forecast --help`` stays
 fast. Bad input ends with one line on stderr and exit status 2; ``--debug`` shows the traceback.
@@ -6,66 +7,22 @@ fast. Bad input ends with one line on stderr and exit status 2; ``--debug`` show
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from forecast.config import (
-    CALENDARS,
-    FILLS,
-    NORMS,
-    STRATEGIES,
-    TUNE_BUDGET_MINUTES,
-    TUNE_TRIALS,
-    FitOptions,
-    load_toml,
+from forecast.cli_options import (
+    DEFAULTS,
+    EXIT_INTERRUPTED,
+    ForecastGroup,
+    echo_err,
+    fit_options,
+    keras_verbosity,
 )
+from forecast.config import TUNE_BUDGET_MINUTES, TUNE_TRIALS
 from forecast.errors import ForecastError
 from forecast.models.registry import REGISTRY
 from forecast.quiet import quiet_tensorflow_import
-
-DEFAULTS = FitOptions()
-
-
-EXIT_BAD_INPUT = 2
-
-
-EXIT_INTERRUPTED = 130
-
-
-class ForecastGroup(click.Group):
-    """Turns every expected failure into ``error: <one line>`` and a clean exit status."""
-
-    def main(self, args=None, prog_name=None, **extra):
-        extra.pop("standalone_mode", None)
-        argv = list(sys.argv[1:] if args is None else args)
-        debug = "--debug" in argv
-        try:
-            rv = super().main(argv, prog_name, standalone_mode=False, **extra)
-        except (ForecastError, click.ClickException) as e:
-            if debug:
-                raise
-            message = e.format_message() if isinstance(e, click.ClickException) else str(e)
-            bad_input(message)
-        except (KeyboardInterrupt, click.Abort) as e:
-            if debug:
-                raise
-            cause = e.__cause__ if isinstance(e, click.Abort) else e  # click wraps Ctrl-C
-            if isinstance(cause, EOFError):  # ... and an EOFError: input that ended early
-                bad_input(f"unexpected end of input ({cause or 'EOFError'}); check the file")
-            hint = str(cause) if isinstance(cause, KeyboardInterrupt) else ""
-            click.echo(
-                f"interrupted: no run directory was written{'; ' + hint if hint else ''}", err=True
-            )
-            sys.exit(EXIT_INTERRUPTED)
-        sys.exit(rv if isinstance(rv, int) else 0)
-
-
-def bad_input(message: str) -> None:
-    """``error: <message on one line>`` on stderr, exit status 2."""
-    click.echo(f"error: {' '.join(message.split())}", err=True)
-    sys.exit(EXIT_BAD_INPUT)
 
 
 @click.group(cls=ForecastGroup)
@@ -75,158 +32,6 @@ def cli(debug: bool) -> None:
     """Train recurrent forecasters (RNN, LSTM, GRU, LSTM→GRU) on a CSV time series and check
     them honestly against persistence, seasonal-naive and linear baselines."""
     quiet_tensorflow_import()  # no TensorFlow start-up chatter; TensorFlow is not imported here
-
-
-def fit_options(func):
-    """The options shared by ``fit`` and ``compare``; unset ones fall back to --config, then to
-    the defaults shown."""
-    d = DEFAULTS
-    options = [
-        click.option("--target", help="Column to forecast. [default: last numeric column]"),
-        click.option(
-            "--time-col",
-            help="Time column; DATE+TIME joins two columns; 'none': no time column, rows are "
-            "consecutive steps (give --season). [default: auto-detected]",
-        ),
-        click.option(
-            "--dayfirst",
-            is_flag=True,
-            default=None,
-            help="Dates like 03/04/2020 are day first. [default: detected when a day > 12 shows]",
-        ),
-        click.option(
-            "--features", help=f"Input columns: 'target', 'all' or COL,COL. [default: {d.features}]"
-        ),
-        click.option(
-            "--window", type=int, help=f"Input window length in rows. [default: {d.window}]"
-        ),
-        click.option(
-            "--horizon", type=int, help=f"Steps forecast from each origin. [default: {d.horizon}]"
-        ),
-        click.option(
-            "--epochs",
-            type=int,
-            help=f"Maximum epochs (early stopping on validation). [default: {d.epochs}]",
-        ),
-        click.option(
-            "--batch-size", type=int, help=f"Training batch size. [default: {d.batch_size}]"
-        ),
-        click.option("--units", type=int, help=f"Recurrent units per layer. [default: {d.units}]"),
-        click.option("--seed", type=int, help=f"Random seed. [default: {d.seed}]"),
-        click.option(
-            "--split", help="Chronological train,val,test fractions. [default: 0.7,0.15,0.15]"
-        ),
-        click.option(
-            "--norm",
-            type=click.Choice(NORMS),
-            help="'window': inputs relative to the "
-            "window's last row, predict the change; 'global': train-split z-score only. "
-            f"[default: {d.norm}]",
-        ),
-        click.option(
-            "--season",
-            type=int,
-            help="Seasonal-naive period. [default: from the data's "
-            "frequency: 24 hourly, 7 daily, 5 business-daily, 12 monthly]",
-        ),
-        click.option(
-            "--fill",
-            type=click.Choice(FILLS),
-            help=f"Repair missing values. [default: {d.fill}: refuse them]",
-        ),
-        click.option(
-            "--patience",
-            type=int,
-            help=f"Early-stopping patience in epochs. [default: {d.patience}]",
-        ),
-        click.option(
-            "--learning-rate", type=float, help=f"Adam learning rate. [default: {d.learning_rate}]"
-        ),
-        click.option(
-            "--steps-per-execution",
-            type=int,
-            help=f"Training batches per TensorFlow call. [default: {d.steps_per_execution}]",
-        ),
-        click.option(
-            "--layers",
-            type=int,
-            help=f"Stacked recurrent layers (hybrid: LSTM layers before its GRU). "
-            f"[default: {d.layers}]",
-        ),
-        click.option(
-            "--calendar",
-            type=click.Choice(CALENDARS),
-            help="'auto': sin/cos of hour of day, day of week, day of year (the cycles longer "
-            "than the window that repeat twice in the training rows) for the input rows and the "
-            "forecast times; 'none': no calendar inputs. "
-            f"[default: {d.calendar}]",
-        ),
-        click.option(
-            "--ensemble",
-            type=int,
-            help=f"Members averaged into one model (seeds --seed, +1, …). [default: {d.ensemble}]",
-        ),
-        click.option(
-            "--highway/--no-highway",
-            default=None,
-            help="Add the linear baseline (ridge solution, frozen) beside the recurrent path, "
-            f"which then learns its residual. [default: {d.highway}]",
-        ),
-        click.option(
-            "--tensorboard",
-            is_flag=True,
-            default=None,
-            help="Write TensorBoard logs into RUN_DIR/tensorboard "
-            "(view them with: tensorboard --logdir RUN_DIR/tensorboard).",
-        ),
-        click.option(
-            "--mixed-precision/--no-mixed-precision",
-            default=None,
-            help="Train in mixed float16 on a GPU (float32 output and saved model); on a CPU "
-            f"training stays float32 with a note. [default: {d.mixed_precision}]",
-        ),
-        click.option(
-            "--distribute",
-            type=click.Choice(STRATEGIES),
-            help="'mirrored': every GPU of this machine; 'multiworker': several machines, "
-            "configured by TF_CONFIG (README). --batch-size is the global batch. "
-            f"[default: {d.distribute}]",
-        ),
-        click.option(
-            "--series",
-            help="Column naming the series of a long table (ticker, station …): one model "
-            "trained on the windows of every series, scored per series and pooled.",
-        ),
-        click.option("--only", help="With --series: use these series only, e.g. AAPL,MSFT."),
-        click.option(
-            "--config",
-            "config_file",
-            type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            help="TOML file of options (keys as in config.json); flags override it.",
-        ),
-        click.option("--quiet", is_flag=True, help="No per-epoch progress."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def resolve_options(config_file: Path | None, **flags) -> FitOptions:
-    """Defaults, overridden by the TOML file, overridden by flags given on the command line."""
-    base = FitOptions.from_dict(load_toml(config_file)) if config_file else FitOptions()
-    return base.replace(**flags)
-
-
-def echo_err(message: str) -> None:
-    """Progress and notes go to stderr; results to stdout."""
-    click.echo(message, err=True)
-
-
-def keras_verbosity(quiet: bool) -> int:
-    """A progress bar on a terminal, one line per epoch in a log, nothing with --quiet."""
-    if quiet:
-        return 0
-    return 1 if sys.stdout.isatty() else 2
 
 
 @cli.command()
@@ -427,7 +232,7 @@ def tune(
     on the validation split of CSV (Bayesian optimisation; the test split is never read). Writes
     trials.csv, best.toml (for `fit --config`) and tuning.png."""
     from forecast import api
-    from forecast.reporting.terminal import tune_evidence
+    from forecast.reporting.terminal import tune_report
 
     report = api.tune(
         csv,
@@ -439,22 +244,7 @@ def tune(
         log=(lambda m: None) if quiet else echo_err,
         **flags,
     )
-    options = api.options_from(config_file, **flags)
-    best = report.best
-    changed = [k for k in report.searched if getattr(best, k) != getattr(options, k)]
-    click.echo(f"\ntuning: {report.out} ({len(report.rows)} trial(s) in {report.seconds:.0f}s)")
-    click.echo(
-        "best: "
-        + ", ".join(f"{k}={getattr(best, k)}" for k in report.searched)
-        + (f"  (changed: {', '.join(changed)})" if changed else "  (the starting options)")
-    )
-    click.echo(
-        f"val RMSE: best {report.best_rmse:.4g}, given options (trial 1) "
-        f"{report.start_rmse:.4g}, linear baseline {report.linear_rmse:.4g}"
-    )
-    if report.dm_p_vs_start is not None:
-        click.echo(tune_evidence(report.dm_p_vs_start, len(report.rows)))
-    click.echo(f"reproduce: forecast fit {csv} --config {report.out / 'best.toml'}")
+    click.echo(tune_report(report, api.options_from(config_file, **flags), csv))
     if report.interrupted:
         click.echo(
             f"interrupted: kept the {len(report.rows)} finished trial(s) in {report.out}", err=True

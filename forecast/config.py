@@ -52,7 +52,7 @@ CALENDARS = ("auto", "none")
 FILLS = ("none", "ffill", "interpolate")
 
 
-# forecast tune: the searched options and the default budget (measured in README.md)
+# forecast tune: the searched options and the default budget (measured in docs/choices.md)
 TUNED = ("window", "units", "layers", "learning_rate", "batch_size", "norm", "calendar")
 
 

@@ -194,5 +194,3 @@ class Comparison:
         if name not in names:
             raise ForecastError(f"{model} has no seed {seed} here; its runs are {names}")
         return Run(self.path / name)
-
-

@@ -98,7 +98,7 @@ def useful(name: str, freq: str, n_train_rows: int, window: int) -> bool:
 
     A cycle no longer than the window is already in view: the window holds its whole last period,
     so its phase adds inputs but no information (on an hourly series with a 96-hour window the hour
-    of day cost 3 % of validation RMSE, README "Choices and measurements"). A cycle must also repeat
+    of day cost 3 % of validation RMSE, docs/choices.md). A cycle must also repeat
     at least ``MIN_TRAIN_CYCLES`` times in the training rows, or its phase is only a proxy for the
     date (the day of year on one year of hourly training data)."""
     rows = period_rows(name, freq)

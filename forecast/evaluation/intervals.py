@@ -9,9 +9,9 @@ split conformal under-covers. The default therefore follows adaptive conformal i
 Gibbs & Candès 2021) on top of it: as test origins pass and their targets are observed (the step-j
 outcome of an origin only j origins later), each step's miscoverage level ``alpha`` moves by
 ``gamma * (1 - level - miss)``, widening the band after misses and narrowing it after hits.
-``gamma = 0.02`` and the method were chosen with bench/intervals_choice.py (README, "Choices and
-measurements"). The widths of each test origin use only outcomes observed before it; the test
-split's coverage is reported, never used to calibrate anything else. Pure NumPy.
+``gamma = 0.02`` and the method were chosen with bench/intervals_choice.py (docs/choices.md,
+"Prediction intervals"). The widths of each test origin use only outcomes observed before it;
+the test split's coverage is reported, never used to calibrate anything else. Pure NumPy.
 """
 
 from __future__ import annotations

@@ -328,3 +328,23 @@ def evaluate_report(metrics: dict) -> str:
         fit_verdict(m),
     ]
     return "\n".join(lines)
+
+
+def tune_report(report, start, csv) -> str:
+    """What ``forecast tune`` prints: the best options (and which changed from ``start``), the
+    validation RMSE of the best trial, the given options and the linear baseline, the evidence
+    that the best trial is better, and the command that reproduces it."""
+    best = report.best
+    changed = [k for k in report.searched if getattr(best, k) != getattr(start, k)]
+    lines = [
+        f"\ntuning: {report.out} ({len(report.rows)} trial(s) in {report.seconds:.0f}s)",
+        "best: "
+        + ", ".join(f"{k}={getattr(best, k)}" for k in report.searched)
+        + (f"  (changed: {', '.join(changed)})" if changed else "  (the starting options)"),
+        f"val RMSE: best {report.best_rmse:.4g}, given options (trial 1) "
+        f"{report.start_rmse:.4g}, linear baseline {report.linear_rmse:.4g}",
+    ]
+    if report.dm_p_vs_start is not None:
+        lines.append(tune_evidence(report.dm_p_vs_start, len(report.rows)))
+    lines.append(f"reproduce: forecast fit {csv} --config {report.out / 'best.toml'}")
+    return "\n".join(lines)

@@ -33,7 +33,7 @@ def tf_config() -> dict:
         config = json.loads(text)
     except json.JSONDecodeError as e:
         raise ForecastError(
-            f"TF_CONFIG is not valid JSON ({e}); see README 'Several GPUs and machines'"
+            f"TF_CONFIG is not valid JSON ({e}); see docs/scaling.md 'Several machines'"
         ) from None
     ok = (
         isinstance(config, dict)
@@ -45,7 +45,7 @@ def tf_config() -> dict:
     if not ok:
         raise ForecastError(
             'TF_CONFIG needs {"cluster": {"worker": ["host:port", ...]}, "task": {"type": '
-            '"worker", "index": i}}; see README \'Several GPUs and machines\''
+            '"worker", "index": i}}; see docs/scaling.md \'Several machines\''
         )
     return config
 
@@ -70,7 +70,7 @@ def check_distribute(distribute: str) -> None:
     if distribute == "multiworker" and not tf_config():
         raise ForecastError(
             "--distribute multiworker needs TF_CONFIG describing the cluster and this task; "
-            "set it on every machine (README 'Several GPUs and machines') or use mirrored"
+            "set it on every machine (docs/scaling.md 'Several machines') or use mirrored"
         )
 
 

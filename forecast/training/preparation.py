@@ -105,7 +105,7 @@ def calendar_on_validation(series: Series, prep: Preprocessing, options: FitOpti
 
     Structure alone does not decide: the day of week is a cycle of human activity (traffic, load)
     and noise for air temperature, where it cost 5 % of validation RMSE on an hourly series
-    (README "Choices and measurements")."""
+    (docs/choices.md)."""
     linear = options.replace(model="linear", ensemble=1, highway=False)
 
     def val_mse(names: list[str]) -> float:

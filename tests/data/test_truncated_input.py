@@ -5,14 +5,12 @@ import bz2
 import gzip
 import io
 import zipfile
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from forecast.cli import cli
-
-WEATHER = Path(__file__).resolve().parents[1] / "data" / "weather.csv"
+from tests.conftest import WEATHER
 
 
 def compressed(kind: str) -> bytes:
