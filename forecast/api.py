@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -20,6 +21,10 @@ from forecast.config import TUNE_BUDGET_MINUTES, TUNE_TRIALS, FitOptions, load_t
 from forecast.data.sources import data_file
 from forecast.errors import ForecastError
 from forecast.results import Comparison, Run, _silent
+
+if TYPE_CHECKING:
+    from forecast.commands.tune import TuneReport
+    from forecast.experiments.memory import MemoryResult
 
 
 def options_from(config: str | Path | None = None, **options) -> FitOptions:
@@ -32,8 +37,12 @@ def options_from(config: str | Path | None = None, **options) -> FitOptions:
         raise ForecastError(
             f"unknown option(s) {', '.join(unknown)}; fit's options are {', '.join(sorted(names))}"
         )
+    from forecast.models.registry import check_model
+
     base = FitOptions.from_dict(load_toml(Path(config))) if config else FitOptions()
-    return base.replace(**options)
+    options = base.replace(**options)
+    check_model(options.model)
+    return options
 
 
 def chief_lock(out: Path, options: FitOptions):
@@ -135,7 +144,10 @@ def compare(
     opts = options_from(config, **options)
     out = Path(out) if out is not None else runs.default_run_dir("compare")
     with data_file(data) as path, chief_lock(out, opts):
-        result = compare_command(path, opts, names, seeds, out, overwrite, verbose, log=log)
+        bundle = isinstance(data, pd.DataFrame)
+        result = compare_command(
+            path, opts, names, seeds, out, overwrite, verbose, log=log, bundle_data=bundle
+        )
     return Comparison(result.out, result.rows, result.models, list(result.notes))
 
 
@@ -164,7 +176,7 @@ def tune(
     verbose: int = 0,
     log=_silent,
     **options,
-):
+) -> TuneReport:
     """Search window, units, layers, learning rate, batch size, norm and calendar of ``model``
     on the validation split (``forecast tune``; the test split is never read).
 
@@ -233,7 +245,7 @@ def memory_test(
     out: str | Path | None = None,
     overwrite: bool = False,
     log=_silent,
-):
+) -> MemoryResult:
     """The adding problem (``forecast compare --task memory``): can each architecture add two
     marked values that lie up to ``L`` steps apart? Plus the gradient reaching each input step.
 

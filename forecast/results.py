@@ -6,6 +6,7 @@ Both read their directory lazily; everything they show is what the CLI prints or
 from __future__ import annotations
 
 import contextlib
+import re
 import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,6 +24,12 @@ def _silent(message: str) -> None:
 
 
 TABLE_COLUMNS = ["rmse", "mae", "smape", "mase", "skill_vs_persistence"]
+
+
+def row_name(label: str) -> str:
+    """A table row's forecaster name: ``seasonal_naive(7)`` → ``seasonal_naive`` (the season is a
+    column of metrics.json), as ``Run.table`` names it."""
+    return re.sub(r"\(\d+\)$", "", str(label))
 
 
 def predictions_path(run_dir: Path) -> Path:
@@ -57,8 +64,8 @@ class Run:
 
     @property
     def table(self) -> pd.DataFrame:
-        """The model and every baseline on the same test windows: RMSE, MAE, sMAPE, MASE and
-        skill against persistence, one row each (the model first)."""
+        """The model and every baseline on the same test windows, one row each (the model first,
+        index ``model``): ``rmse``, ``mae``, ``smape``, ``mase``, ``skill_vs_persistence``."""
         m = self.metrics
         rows = {m["model"]: {k: m[k] for k in TABLE_COLUMNS}}
         persistence = m["baselines"]["persistence"]["rmse"]
@@ -66,8 +73,8 @@ class Run:
             skill = 1 - b["rmse"] / persistence if persistence > 0 else float("nan")
             rows[name] = {**{k: b.get(k) for k in TABLE_COLUMNS[:4]}, TABLE_COLUMNS[4]: skill}
         table = pd.DataFrame.from_dict(rows, orient="index")
-        table.index.name = "forecaster"
-        return table.rename(columns={"skill_vs_persistence": "skill"})
+        table.index.name = "model"
+        return table
 
     @property
     def predictions(self) -> pd.DataFrame:
@@ -159,12 +166,14 @@ class Comparison:
     def table(self) -> pd.DataFrame:
         """comparison.csv: per architecture and baseline the RMSE and MAE (mean and sd over
         seeds), skill, parameters, speed, interval coverage and Diebold–Mariano p-values."""
-        return pd.read_csv(self.path / "comparison.csv").set_index("model")
+        table = pd.read_csv(self.path / "comparison.csv")
+        table["model"] = table["model"].map(row_name)
+        return table.set_index("model")
 
     @property
     def best(self) -> str:
         """The lowest-RMSE row, architectures and baselines alike."""
-        return self.summary["best"]
+        return row_name(self.summary["best"])
 
     @property
     def best_model(self) -> str:

@@ -49,14 +49,16 @@ def test_fit_returns_a_run_that_matches_its_files(api_run):
     assert run.metrics == on_disk
     table = run.table
     assert list(table.index) == ["gru", "persistence", "seasonal_naive", "linear"]
-    assert list(table.columns) == ["rmse", "mae", "smape", "mase", "skill"]
+    assert list(table.columns) == ["rmse", "mae", "smape", "mase", "skill_vs_persistence"]
+    assert table.index.name == "model"
     assert table.loc["gru", "rmse"] == on_disk["rmse"]
     assert table.loc["linear", "rmse"] == on_disk["baselines"]["linear"]["rmse"]
-    assert table.loc["persistence", "skill"] == 0.0
+    assert table.loc["persistence", "skill_vs_persistence"] == 0.0
+    assert table.loc["gru", "skill_vs_persistence"] == on_disk["skill_vs_persistence"]
     expected_skill = 1 - on_disk["baselines"]["linear"]["rmse"] / on_disk["baselines"][
         "persistence"
     ]["rmse"]
-    assert table.loc["linear", "skill"] == pytest.approx(expected_skill)
+    assert table.loc["linear", "skill_vs_persistence"] == pytest.approx(expected_skill)
     predictions = run.predictions
     assert len(predictions) == on_disk["n_test_windows"] * on_disk["horizon"]
     rmse = np.sqrt(np.mean((predictions["predicted"] - predictions["actual"]) ** 2))
@@ -125,6 +127,7 @@ def test_errors_raise_forecast_error_with_the_cli_message(sine_file, tmp_path):
         (lambda p: forecast.fit(42), "not int"),
         (lambda p: forecast.fit(p.parent / "missing.csv"), "is not a file"),
         (lambda p: forecast.load(p.parent), "is not a run directory"),
+        (lambda p: forecast.fit(p, model="transformer"), "--model 'transformer' is not one of"),
     ],
 )
 def test_bad_calls_name_the_problem(sine_file, call, message):
@@ -136,8 +139,7 @@ def test_bad_calls_name_the_problem(sine_file, call, message):
 def test_compare_returns_a_comparison(sine_file, tmp_path):
     cmp = forecast.compare(sine_file, models=["rnn", "gru"], seeds=1, out=tmp_path / "c", **TINY)
     table = cmp.table
-    assert {"rnn", "gru", "persistence", "linear"} <= set(table.index)
-    assert any(name.startswith("seasonal_naive") for name in table.index)
+    assert {"rnn", "gru", "persistence", "seasonal_naive", "linear"} <= set(table.index)
     assert cmp.best in table.index
     assert cmp.best == table["rmse"].idxmin()
     assert cmp.best_model in ("rnn", "gru")
@@ -147,3 +149,12 @@ def test_compare_returns_a_comparison(sine_file, tmp_path):
     assert gru.metrics["model"] == "gru" and gru.metrics["seed"] == TINY["seed"]
     loaded = forecast.load(cmp.path)
     assert isinstance(loaded, forecast.Comparison) and loaded.best == cmp.best
+
+
+def test_compare_on_a_dataframe_keeps_one_copy_for_every_run(tmp_path):
+    frame = synthetic_frame(160).set_index("date")
+    cmp = forecast.compare(frame, models="rnn", seeds=1, out=tmp_path / "c", **TINY)
+    assert (cmp.path / "data.parquet").is_file()
+    run = cmp.run("rnn")
+    assert run.config["data"]["path"] == "../data.parquet"
+    assert len(run.predict()) == TINY["horizon"]

@@ -51,7 +51,7 @@ def test_doc_examples_run(tmp_path, monkeypatch, capsys):
     assert isinstance(run, forecast.Run)
     assert run.path.resolve() == (tmp_path / "runs" / "api-example-fit").resolve()
     assert list(run.table.index) == ["gru", "persistence", "seasonal_naive", "linear"]
-    assert list(run.table.columns) == ["rmse", "mae", "smape", "mase", "skill"]
+    assert list(run.table.columns) == ["rmse", "mae", "smape", "mase", "skill_vs_persistence"]
     assert run.config["epochs"] == 3 and run.config["units"] == 16
     assert run.verdict.startswith("verdict: ") and run.verdict in printed
     future = quick["future"]

@@ -9,6 +9,7 @@ only when complete.
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,7 +19,7 @@ import pandas as pd
 
 from forecast import runs
 from forecast.commands.fit import score_with_bands
-from forecast.commands.run_writer import RunOutputs, write_run
+from forecast.commands.run_writer import BUNDLED_DATA, RunOutputs, write_run
 from forecast.config import FitOptions
 from forecast.data.prepared import load_series_for
 from forecast.errors import ForecastError
@@ -87,8 +88,10 @@ def compare(
     overwrite: bool = False,
     verbose: int = 0,
     log=print,
+    bundle_data: bool = False,
 ) -> CompareResult:
-    """Train ``models`` × ``seeds`` on ``csv`` and write the comparison directory ``out``."""
+    """Train ``models`` × ``seeds`` on ``csv`` and write the comparison directory ``out``
+    (``bundle_data``: with one copy of ``csv`` that every run's config.json points to)."""
     if seeds < 1:
         raise ForecastError(f"--seeds {seeds} must be a positive integer; use e.g. --seeds 3")
     runs.check_out_dir(out, overwrite)
@@ -115,6 +118,10 @@ def compare(
     # the non-chief workers of a multi-worker run train alongside the chief but write nothing
     chief = is_chief(options.distribute)
     with runs.staged_dir(out) if chief else runs.scratch_dir() as tmp:
+        recorded = None
+        if bundle_data:
+            shutil.copyfile(csv, tmp / BUNDLED_DATA)
+            recorded = f"../{BUNDLED_DATA}"
         for j, name in enumerate(models):
             for k in range(seeds):
                 # an ensemble of K uses seeds seed … seed + K - 1: runs must not share members
@@ -138,7 +145,7 @@ def compare(
                 outputs = RunOutputs(
                     csv, opts, prepared, model, linear_model, result, predicted, baselines, metrics
                 )
-                write_run(run_dir, replace(outputs, widths=widths))
+                write_run(run_dir, replace(outputs, widths=widths, recorded_data=recorded))
                 r = results[name]
                 r.metrics.append(metrics)
                 r.histories.append(result.history)

@@ -39,6 +39,8 @@ class RunOutputs:
             (``None``: the saved per-step ``intervals``).
         bundle_data: copy ``data`` into the run directory (a DataFrame given to the Python API
             has no file of its own) and record that copy in config.json.
+        recorded_data: the data path config.json records instead, relative to the run directory
+            (the runs of a comparison share one copy: ``../data.parquet``).
     """
 
     data: Path
@@ -52,6 +54,7 @@ class RunOutputs:
     metrics: dict
     widths: dict | None = None
     bundle_data: bool = field(default=False)
+    recorded_data: str | None = None
 
     def plot(self) -> RunPlot:
         """The inputs of forecast.png, loss.png, per_horizon.png and lag.png."""
@@ -77,6 +80,7 @@ class RunOutputs:
 def run_config(outputs: RunOutputs) -> dict:
     """config.json: every option, the data file (path, SHA-256, rows) and library versions."""
     path = BUNDLED_DATA if outputs.bundle_data else str(Path(outputs.data).resolve())
+    path = outputs.recorded_data or path
     return {
         **outputs.options.to_dict(),
         "data": {

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from forecast.errors import ForecastError
+
 # longest window whose recurrent loop is unrolled on a CPU-only machine (bench/steady.py: faster
 # steps; longer windows grow the traced graph, and with it the first epoch's tracing time)
 UNROLL_MAX_WINDOW = 48
@@ -93,6 +95,12 @@ REGISTRY: dict[str, ModelSpec] = {
         linear_core, "Linear map of the whole window to the horizon (baseline)", False
     ),
 }
+
+
+def check_model(name: str) -> None:
+    """Refuse a model name the registry does not know, naming the known ones."""
+    if name not in REGISTRY:
+        raise ForecastError(f"--model {name!r} is not one of {', '.join(REGISTRY)}")
 
 
 def build_model(
