@@ -217,10 +217,9 @@ def fit_run(
 
 def score_model(options: FitOptions, prepared: Prepared, model, result, baselines) -> tuple:
     """Test forecasts ``(n_windows, horizon)`` (a ``forecast.data.windows.WindowArray``) of a
-    trained
-    model and its metrics.json: scores
-    against ``baselines``, training facts, and conformal intervals calibrated on the validation
-    windows only (the test split only reports their coverage)."""
+    trained model and its metrics.json: scores against ``baselines``, training facts, and
+    conformal intervals calibrated on the validation windows only (the test split only reports
+    their coverage)."""
     predicted, metrics, _ = score_with_bands(options, prepared, model, result, baselines)
     return predicted, metrics
 

@@ -9,8 +9,7 @@ the training rows (``useful``).
 Because the rows are regular, the phase advances by a fixed ``1 / period_rows`` per row, so the
 calendar features of the forecast times are a rotation of the last observed row's features
 (``forecast.models.layers.FutureCalendar``): the model receives them as known-future inputs
-without a
-second input tensor, and ``predict`` past the data's end needs nothing but the window.
+without a second input tensor, and ``predict`` past the data's end needs nothing but the window.
 """
 
 from __future__ import annotations

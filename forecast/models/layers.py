@@ -63,8 +63,8 @@ class FutureCalendar(keras.layers.Layer):
 
     The window's columns from ``first_column`` on are ``(sin, cos)`` pairs of cycles with
     ``periods[k]`` rows each (``forecast.data.calendar``). Step ``h`` ahead the phase has
-    advanced by
-    ``h / periods[k]``, so its features are the last row's pair rotated by ``2π h / periods[k]``.
+    advanced by ``h / periods[k]``, so its features are the last row's pair rotated by
+    ``2π h / periods[k]``.
 
     ``(batch, window, features)`` → ``(batch, horizon * 2 * len(periods))``.
     """

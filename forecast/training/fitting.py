@@ -100,8 +100,7 @@ def train_member(
 
     With ``--distribute`` or ``--mixed-precision`` the model is built, restored and trained inside
     ``forecast.training.distribute.training_scope``, and a plain float32 copy is returned for
-    scoring and
-    saving."""
+    scoring and saving."""
     from forecast.training.distribute import plain_copy, steps_per_execution, training_scope
     from forecast.training.train import load_checkpoint_model, set_seed, train
 
