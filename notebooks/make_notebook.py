@@ -54,12 +54,13 @@ CELLS = [
 
         1. the data; 2. how a window is built and scaled (and why nothing leaks);
         3. the gate equations of RNN, LSTM and GRU next to what they cost in parameters;
-        4. the comparison on weather and stock data, with the baselines as rows and
-        Diebold–Mariano significance; 5. prediction intervals and their coverage on the test
-        split; 6. the adding problem and the vanishing gradient; 7. the LSTM→GRU hybrid;
-        8. what to use when.
+        4. one model with `forecast.fit`, then the comparison (`forecast.compare`) on weather
+        and stock data, with the baselines as rows and Diebold–Mariano significance;
+        5. prediction intervals and their coverage on the test split; 6. the adding problem and
+        the vanishing gradient; 7. the LSTM→GRU hybrid; 8. what to use when.
 
         Every number in the text below is computed by the cell above it, from this execution.
+        The cells use only the package's public API (`import forecast`, `forecast.__all__`).
         The committed copy was executed with the settings printed by the next cell
         (`python notebooks/make_notebook.py --execute`); CI re-executes it with tiny settings
         (1 epoch, 1 seed, 2 models), whose numbers mean nothing.
@@ -78,6 +79,9 @@ CELLS = [
         MEMORY_LENGTH = int(os.environ.get('FORECAST_NB_MEMORY_LENGTH', 50))  # adding problem
         MEMORY_STEPS = int(os.environ.get('FORECAST_NB_MEMORY_STEPS', 1500))  # its step budget
         WINDOW, HORIZON = 30, 7  # weather; the stock series uses 20 and 5 (four weeks -> one)
+        # fit's options, as keywords of forecast.fit / forecast.compare
+        FIT = dict(window=WINDOW, horizon=HORIZON, epochs=EPOCHS, units=UNITS)
+        STOCK_FIT = {**FIT, 'window': 20, 'horizon': 5}
         print(f'epochs <= {EPOCHS}, {SEEDS} seed(s), {UNITS} units, models {MODELS}; '
               f'adding problem L = {MEMORY_LENGTH}, <= {MEMORY_STEPS} steps, 1 seed')
         """
@@ -86,34 +90,20 @@ CELLS = [
         """
         import atexit
         import io
-        import json
+        import math
         import shutil
         import tempfile
         from pathlib import Path
 
-        from forecast.quiet import quiet_tensorflow_import
+        import forecast  # the public API only: everything below is forecast.<name>
 
-        quiet_tensorflow_import()  # TensorFlow's start-up notices stay out of the outputs
+        forecast.quiet_tensorflow_import()  # TensorFlow's start-up notices stay out of the outputs
         import matplotlib.dates as mdates
         import matplotlib.pyplot as plt
         import numpy as np
         import pandas as pd
         import tensorflow as tf
         from IPython.display import Image, Markdown, display
-
-        from forecast.commands.compare import compare
-        from forecast.reporting.tables import markdown_table
-        from forecast.config import FitOptions
-        from forecast.models.gate_costs import FORMULAS, total_params
-        from forecast.experiments.gradients import plot_gradients
-        from forecast.data.io import read_series
-        from forecast.experiments.memory_run import memory_settings, run_memory
-        from forecast.experiments.memory_report import load_memory, memory_table, plot_memory, summarise
-        from forecast.models.registry import count_params
-        from forecast.training.preparation import prepare
-        from forecast.data.split import split_rows
-        from forecast.reporting.terminal import compare_verdict, p_text
-        from forecast.evaluation.significance import dm_test
 
         tf.get_logger().setLevel('ERROR')  # no tf.function retracing chatter
         plt.rcParams.update({'font.size': 9})
@@ -125,6 +115,13 @@ CELLS = [
             fig.savefig(buffer, format='png', dpi=dpi)
             plt.close(fig)
             display(Image(data=buffer.getvalue()))
+
+
+        def p_text(p):
+            \"\"\"A p-value as the CLI prints it: p=0.012, p<0.001, or p=n/a.\"\"\"
+            if p is None or math.isnan(p):
+                return 'p=n/a'
+            return 'p<0.001' if p < 0.001 else f'p={p:.3g}'
 
 
         ROOT = Path.cwd() if (Path.cwd() / 'data').is_dir() else Path.cwd().parent
@@ -145,8 +142,8 @@ CELLS = [
     ),
     code(
         """
-        weather = read_series(ROOT / 'data' / 'weather.csv')
-        stock = read_series(ROOT / 'data' / 'stock.csv')
+        weather = forecast.read_series(ROOT / 'data' / 'weather.csv')
+        stock = forecast.read_series(ROOT / 'data' / 'stock.csv')
         for name, s in [('weather', weather), ('stock', stock)]:
             f = s.frame
             print(f'{name}: {len(f):,} rows, {f.index[0]:%Y-%m-%d} to {f.index[-1]:%Y-%m-%d}, '
@@ -158,7 +155,7 @@ CELLS = [
         for ax, s, col, unit in [(axes[0], weather, 'temp_max', '°C'),
                                  (axes[1], stock, 'close', 'index points')]:
             f = s.frame
-            sp = split_rows(len(f), SPLIT)
+            sp = forecast.split_rows(len(f), SPLIT)
             ax.plot(f.index, f[col], lw=0.7, color='black')
             ax.axvspan(f.index[sp.train_end], f.index[sp.val_end - 1], color='tab:orange',
                        alpha=0.15, label='validation')
@@ -172,7 +169,7 @@ CELLS = [
     ),
     code(
         """
-        sp = split_rows(len(stock.frame), SPLIT)
+        sp = forecast.split_rows(len(stock.frame), SPLIT)
         close = stock.frame['close']
         display(Markdown(
             f"The stock index's test period starts at {close.iloc[sp.val_end]:,.0f} points, "
@@ -190,7 +187,7 @@ CELLS = [
         A **window** is `WINDOW` consecutive rows of every input column; its **targets** are the
         next `HORIZON` values of the target column. The *origin* of a window is its last input
         row $t$: inputs $x_{t-W+1}, \\dots, x_t$, targets $y_{t+1}, \\dots, y_{t+H}$. Windows are
-        index arithmetic on one array (`forecast/windows.py`: an array of start rows, slices
+        index arithmetic on one array (`forecast/data/windows.py`: an array of start rows, slices
         gathered on the fly by `tf.data`), never an $N \\times W \\times F$ copy in memory. Every
         origin (stride 1) of the test split is scored, and a window belongs to the split in
         which **all its targets** lie; its inputs may reach back into the previous split (that is
@@ -202,15 +199,15 @@ CELLS = [
         **`norm='window'`** (the default): inside the model, each window is taken relative to its
         own last row, $\\tilde x_{t-k} = x_{t-k} - x_t$, and the network predicts the *change*
         $\\hat y_{t+j} - y_t$, to which $y_t$ is added back (layers `SubtractLast` and
-        `AddLastTarget` in `forecast/layers.py`). Only values at or before the origin enter, so
-        this adds no leakage, and a level never seen in training (the stock test period)
-        looks like any other window.
+        `AddLastTarget` in `forecast/models/layers.py`). Only values at or before the origin
+        enter, so this adds no leakage, and a level never seen in training (the stock test
+        period) looks like any other window.
         """
     ),
     code(
         """
-        options = FitOptions(window=WINDOW, horizon=HORIZON, epochs=EPOCHS, units=UNITS)
-        prepared = prepare(weather, options)
+        options = forecast.FitOptions(**FIT)
+        prepared = forecast.prepare(weather, options)  # what fit and compare train on
         p, split = prepared.prep, prepared.split
         print({part: len(s) for part, s in prepared.starts.items()}, 'windows per split')
         x, y = next(iter(prepared.dataset('train', 4)))
@@ -266,64 +263,94 @@ CELLS = [
         r"""
         ## 3. The gates and what they cost
 
-        With input $x_t \in \mathbb{R}^f$, state $h_t \in \mathbb{R}^u$, $\sigma$ the logistic
-        function and $\odot$ the element-wise product (Keras's conventions):
+        With input $x_t \in \mathbb{R}^f$, hidden state $h_t \in \mathbb{R}^u$, $\sigma$ the
+        logistic function (values in $(0, 1)$: a gate is a soft switch per unit) and $\odot$ the
+        element-wise product (Keras's conventions):
 
         **SimpleRNN** — one tanh state:
         $$h_t = \tanh(W x_t + U h_{t-1} + b)$$
+        The hidden state $h_t$ is the whole memory and is rewritten at every step, so the
+        gradient reaching step $t-k$ is a product of $k$ factors $\mathrm{diag}(1-h^2)\,U$ and
+        shrinks geometrically when they are contractive: the *vanishing gradient*.
         $W$ is $u\times f$, $U$ is $u\times u$, $b$ has $u$ entries: $u(u+f+1)$ weights.
 
-        **LSTM** — four blocks of the same shape, and a cell state $c_t$ that is updated
-        *additively*:
+        **LSTM** — three gates, a candidate and a cell state $c_t$ that is updated *additively*:
         $$\begin{aligned}
-        i_t &= \sigma(W_i x_t + U_i h_{t-1} + b_i) &
-        f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f)\\
-        o_t &= \sigma(W_o x_t + U_o h_{t-1} + b_o) &
-        \tilde c_t &= \tanh(W_c x_t + U_c h_{t-1} + b_c)\\
-        c_t &= f_t \odot c_{t-1} + i_t \odot \tilde c_t & h_t &= o_t \odot \tanh(c_t)
+        f_t &= \sigma(W_f x_t + U_f h_{t-1} + b_f) && \text{forget gate}\\
+        i_t &= \sigma(W_i x_t + U_i h_{t-1} + b_i) && \text{input gate}\\
+        o_t &= \sigma(W_o x_t + U_o h_{t-1} + b_o) && \text{output gate}\\
+        \tilde c_t &= \tanh(W_c x_t + U_c h_{t-1} + b_c) && \text{candidate}\\
+        c_t &= f_t \odot c_{t-1} + i_t \odot \tilde c_t && \text{cell state}\\
+        h_t &= o_t \odot \tanh(c_t) && \text{hidden state}
         \end{aligned}$$
-        Four times the RNN: $4u(u+f+1)$.
 
-        **GRU** (`reset_after=True`, Keras's default and the cuDNN form) — update gate $z_t$,
-        reset gate $r_t$, no separate cell state; input and recurrent parts have separate biases:
+        - The **forget gate** $f_t$ decides how much of the previous cell state $c_{t-1}$ is
+          kept. Where it stays near 1 the cell state, and its gradient
+          ($\partial c_t / \partial c_{t-1} = \mathrm{diag}(f_t)$: no weight matrix, no tanh),
+          passes many steps unchanged. This is the LSTM's answer to the vanishing gradient.
+          Keras starts its bias at 1 (`unit_forget_bias`), so that a new cell mostly remembers.
+        - The **input gate** $i_t$ decides how much of the candidate is written into the cell.
+        - The **candidate** $\tilde c_t$ is the new content on offer: a SimpleRNN step of its own.
+        - The **cell state** $c_t$ is the long memory: the kept part of the old one plus the
+          admitted part of the candidate.
+        - The **output gate** $o_t$ decides how much of the squashed cell state becomes the
+          **hidden state** $h_t$, which is what the next step's gates and the next layer see.
+
+        Four blocks, each the size of a SimpleRNN: $4u(u+f+1)$.
+
+        **GRU** (`reset_after=True`, Keras's default and the cuDNN form) — two gates and no
+        separate cell state; input and recurrent parts have separate biases:
         $$\begin{aligned}
-        z_t &= \sigma(W_z x_t + b_z + U_z h_{t-1} + b'_z) &
-        r_t &= \sigma(W_r x_t + b_r + U_r h_{t-1} + b'_r)\\
-        \tilde h_t &= \tanh\big(W_h x_t + b_h + r_t \odot (U_h h_{t-1} + b'_h)\big) &
-        h_t &= z_t \odot h_{t-1} + (1 - z_t) \odot \tilde h_t
+        z_t &= \sigma(W_z x_t + b_z + U_z h_{t-1} + b'_z) && \text{update gate}\\
+        r_t &= \sigma(W_r x_t + b_r + U_r h_{t-1} + b'_r) && \text{reset gate}\\
+        \tilde h_t &= \tanh\big(W_h x_t + b_h + r_t \odot (U_h h_{t-1} + b'_h)\big)
+          && \text{candidate}\\
+        h_t &= z_t \odot h_{t-1} + (1 - z_t) \odot \tilde h_t && \text{hidden state}
         \end{aligned}$$
-        Three blocks with two biases each: $3u(u+f+2)$.
+
+        - The **update gate** $z_t$ decides how much of the previous state is kept and how much
+          is replaced by the candidate. It is the LSTM's forget and input gates in one, tied to
+          sum to 1. Where $z_t \approx 1$, $h_{t-1}$ is copied forward, with its gradient.
+        - The **reset gate** $r_t$ decides how much of the previous state enters the
+          candidate. Near 0, the candidate is computed from the input alone, as if the sequence
+          started afresh.
+        - The **candidate** $\tilde h_t$ is the proposed new state; the **hidden state** $h_t$
+          lies between the old state and it, unit by unit.
+
+        Three blocks with two biases each: $3u(u+f+2)$, about 3/4 of an LSTM of the same width.
 
         **Hybrid** — an LSTM on the $f$ inputs feeding a GRU on its $u$ outputs:
         $4u(u+f+1) + 3u(2u+2)$. Every model ends in a `Dense(horizon)` head, $(u+1)h$ weights;
         the linear baseline is one `Dense(horizon)` on the flattened window, $(Wf+1)h$.
 
-        The table puts these formulas (`forecast/gate_costs.py`) beside the count Keras reports
-        for the built model, for this notebook's sizes.
+        `forecast.architectures(window, horizon, units, features)` puts these formulas beside
+        the count Keras reports for the built model; here for this notebook's sizes, then for
+        widths from 4 to 256 units.
         """
     ),
     code(
         """
         f = len(p.columns)
-        names = ['rnn', 'lstm', 'gru', 'hybrid', 'linear']
-        costs = pd.DataFrame(
-            [{'model': n, 'formula': FORMULAS[n],
-              'formula count': total_params(n, WINDOW, f, HORIZON, UNITS),
-              'Keras count': count_params(n, WINDOW, f, HORIZON, UNITS)} for n in names]
-        ).set_index('model')
-        costs['x RNN'] = (costs['Keras count'] / costs.loc['rnn', 'Keras count']).round(2)
+        costs = forecast.architectures(WINDOW, HORIZON, UNITS, features=f).rename(
+            columns={'formula_params': 'formula count', 'keras_params': 'Keras count'})
+        costs.insert(3, 'x RNN', (costs['Keras count'] / costs.loc['rnn', 'Keras count']).round(2))
         assert (costs['formula count'] == costs['Keras count']).all()
         print(f'u = {UNITS} units, f = {f} input columns, window {WINDOW}, horizon {HORIZON}')
+        if p.calendar:
+            print(f'(the weather models of section 4 also read the {2 * len(p.calendar)} calendar '
+                  'columns, and their head the calendar of the forecast times: more weights)')
         display(costs)
 
+        widths = [4, 8, 16, 32, 64, 128, 256]
+        keras_count = pd.DataFrame(  # one row per width, one column per architecture
+            {u: forecast.architectures(WINDOW, HORIZON, u, features=f)['keras_params']
+             for u in widths}).T
         fig, ax = plt.subplots(figsize=(7, 3.8), layout='constrained')
-        widths = np.array([4, 8, 16, 32, 64, 128, 256])
         for n in ['rnn', 'gru', 'lstm', 'hybrid']:
-            ax.plot(widths, [total_params(n, WINDOW, f, HORIZON, int(u)) for u in widths], 'o-',
-                    ms=3, label=f'{n}: {FORMULAS[n]}')
-        ax.axhline(total_params('linear', WINDOW, f, HORIZON, 0), color='grey', ls='--',
-                   label=f"linear: {FORMULAS['linear']}")
-        ax.set(xscale='log', yscale='log', xlabel='units u', ylabel='trainable parameters',
+            ax.plot(widths, keras_count[n], 'o-', ms=3, label=f"{n}: {costs.loc[n, 'formula']}")
+        ax.axhline(keras_count['linear'].iloc[0], color='grey', ls='--',
+                   label=f"linear: {costs.loc['linear', 'formula']}")
+        ax.set(xscale='log', yscale='log', xlabel='units u', ylabel='trainable parameters (Keras)',
                title=f'the price of the gates (f = {f} inputs, horizon {HORIZON})')
         ax.set_xticks(widths, [str(w) for w in widths])
         ax.legend(fontsize=8)
@@ -334,11 +361,29 @@ CELLS = [
         """
         ## 4. The comparison, with significance
 
-        `compare` prepares the windows once, trains the linear baseline once (ridge regression in
-        closed form, penalty chosen on validation) and trains every architecture with `SEEDS`
-        seeds on the same windows, with Adam and early stopping on the validation loss. Every
-        row is scored on the same test windows, in the target's units; **the baselines are rows
-        of the table**: persistence (tomorrow = today), seasonal naive, linear.
+        From Python, one model at a time is `forecast.fit`: it trains one architecture with one
+        seed, scores it and the three baselines on the same test windows and writes a run
+        directory. `run.table` is that scoring (skill is relative to persistence) and
+        `run.plot()` the run's forecast figure.
+        """
+    ),
+    code(
+        """
+        run = forecast.fit(ROOT / 'data' / 'weather.csv', model='gru', out=OUT / 'weather-gru',
+                           **FIT)
+        display(run.table.round(3))
+        print(run.verdict)
+        show(run.plot(), dpi=100)
+        """
+    ),
+    md(
+        """
+        One fit with one seed says little about an architecture. `forecast.compare` prepares the
+        windows once, trains the linear baseline once (ridge regression in closed form, penalty
+        chosen on validation) and trains every architecture with `SEEDS` seeds on the same
+        windows, with Adam and early stopping on the validation loss. Every row is scored on the
+        same test windows, in the target's units; **the baselines are rows of the table**:
+        persistence (tomorrow = today), seasonal naive, linear.
 
         Marks: `BEST` is the lowest RMSE among models *and* baselines; `≈ BEST` marks every row
         whose difference from it is not significant (Diebold–Mariano test, HLN small-sample
@@ -404,10 +449,10 @@ CELLS = [
     ),
     code(
         """
-        res_weather = compare(ROOT / 'data' / 'weather.csv', options, MODELS, SEEDS,
-                              OUT / 'weather', log=lambda m: None)
-        display(Markdown(markdown_table(res_weather.rows)))
-        print(compare_verdict(res_weather.rows))
+        res_weather = forecast.compare(ROOT / 'data' / 'weather.csv', models=MODELS, seeds=SEEDS,
+                                       out=OUT / 'weather', log=lambda m: None, **FIT)
+        display(Markdown(res_weather.markdown()))
+        print(res_weather.verdict)
         """
     ),
     code(
@@ -418,8 +463,8 @@ CELLS = [
     ),
     code(
         """
-        display(Image(filename=str(res_weather.out / 'rmse_by_model.png'), width=640))
-        display(Image(filename=str(res_weather.out / 'forecasts_overlay.png'), width=800))
+        display(Image(filename=str(res_weather.path / 'rmse_by_model.png'), width=640))
+        display(Image(filename=str(res_weather.path / 'forecasts_overlay.png'), width=800))
         """
     ),
     md(
@@ -432,19 +477,18 @@ CELLS = [
     ),
     code(
         """
-        stock_options = options.replace(window=20, horizon=5)
-        res_stock = compare(ROOT / 'data' / 'stock.csv', stock_options, MODELS, SEEDS,
-                            OUT / 'stock', log=lambda m: None)
-        display(Markdown(markdown_table(res_stock.rows)))
-        print(compare_verdict(res_stock.rows))
+        res_stock = forecast.compare(ROOT / 'data' / 'stock.csv', models=MODELS, seeds=SEEDS,
+                                     out=OUT / 'stock', log=lambda m: None, **STOCK_FIT)
+        display(Markdown(res_stock.markdown()))
+        print(res_stock.verdict)
         display(significance(res_stock.rows))
         display(Markdown(story(res_stock.rows, 'stock')))
         """
     ),
     code(
         """
-        display(Image(filename=str(res_stock.out / 'rmse_by_model.png'), width=640))
-        display(Image(filename=str(res_stock.out / 'forecasts_overlay.png'), width=800))
+        display(Image(filename=str(res_stock.path / 'rmse_by_model.png'), width=640))
+        display(Image(filename=str(res_stock.path / 'forecasts_overlay.png'), width=800))
         """
     ),
     md(
@@ -465,9 +509,9 @@ CELLS = [
     code(
         """
         def best_run(res):
+            \"\"\"The Run of the lowest-RMSE architecture (its first seed).\"\"\"
             models = [r for r in res.rows if r['kind'] == 'model']
-            name = min(models, key=lambda r: r['rmse'])['model']
-            return sorted(res.out.glob(f'{name}-seed*'))[0]
+            return res.run(min(models, key=lambda r: r['rmse'])['model'])
 
 
         cover, runs_shown = [], {}
@@ -482,10 +526,9 @@ CELLS = [
 
         fig, axes = plt.subplots(2, 1, figsize=(10, 6), layout='constrained')
         lines = []
-        for ax, (data, run) in zip(axes, runs_shown.items()):
-            m = json.loads((run / 'metrics.json').read_text())
-            pr = pd.read_csv(run / 'predictions.csv', parse_dates=['timestamp'])
-            one = pr[pr['step'] == 1].tail(150)
+        for ax, (data, best) in zip(axes, runs_shown.items()):
+            m = best.metrics
+            one = best.predictions.query('step == 1').tail(150)
             ax.fill_between(one['timestamp'], one['lower_95'], one['upper_95'], color='tab:blue',
                             alpha=0.15, label='95 %')
             ax.fill_between(one['timestamp'], one['lower_80'], one['upper_80'], color='tab:blue',
@@ -515,7 +558,7 @@ CELLS = [
         the sum of the two marked values. Predicting 1.0 (no memory) scores MSE $1/6 \\approx
         0.167$; a run counts as **solved** when its test MSE falls below 0.01. Training draws
         fresh sequences at every step (Adam, lr 0.01, gradient clipping at 1.0;
-        `forecast/memory.py`).
+        `forecast/experiments/memory.py`).
 
         First a **small live run**: one length, one seed, a capped step budget (the cell prints
         them), so it executes in a minute or two. It checks that the effect shows, nothing more.
@@ -523,10 +566,10 @@ CELLS = [
     ),
     code(
         """
-        settings = memory_settings(units=UNITS, max_steps=MEMORY_STEPS)
-        live = run_memory(MODELS, [MEMORY_LENGTH], out=None, seeds=1, settings=settings,
-                          log=lambda m: None)
-        print(memory_table(live))
+        live = forecast.memory_test(MODELS, [MEMORY_LENGTH], seeds=1, units=UNITS,
+                                    max_steps=MEMORY_STEPS, log=lambda m: None)
+        settings = live.settings
+        print(forecast.memory_table(live))
 
         fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout='constrained')
         for name in live.models:
@@ -538,7 +581,7 @@ CELLS = [
         axes[0].set(yscale='log', xlabel='training step', ylabel='validation MSE',
                     title=f'live: adding problem, L = {MEMORY_LENGTH}, 1 seed')
         axes[0].legend(fontsize=8)
-        plot_gradients(axes[1], live.gradients, 'trained')
+        forecast.plot_gradients(axes[1], live.gradients, 'trained')
         axes[1].set_title('live: gradient reaching each input step, after training')
         show(fig)
 
@@ -565,22 +608,22 @@ CELLS = [
     ),
     code(
         """
-        bench = load_memory(ROOT / 'bench' / 'memory')
+        bench = forecast.load_memory(ROOT / 'bench' / 'memory')
         s = bench.settings
         print(f'budget: {len(bench.seeds)} seeds {bench.seeds}, lengths {bench.lengths}, '
               f'{s.units} units, batch {s.batch}, <= {s.max_steps} steps, plateau after '
               f'{s.patience} checks of {s.eval_every} steps; '
               f"{bench.timing['cpu_seconds'] / 60:.1f} CPU-minutes, "
               f"{bench.timing['wall_seconds'] / 60:.1f} wall-minutes on a shared 2-core machine")
-        print(memory_table(bench))
+        print(forecast.memory_table(bench))
 
         fig, ax = plt.subplots(figsize=(8.5, 4), layout='constrained')
-        plot_memory(ax, bench).set_title(
+        forecast.plot_memory(ax, bench).set_title(
             f'bench/memory: test MSE by length ({len(bench.seeds)} seeds per cell)')
         show(fig)
         fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout='constrained', sharey=True)
         for ax, stage in zip(axes, ('init', 'trained')):
-            plot_gradients(ax, bench.gradients, stage)
+            forecast.plot_gradients(ax, bench.gradients, stage)
         fig.suptitle(f"bench/memory: gradient reaching each input step, L = "
                      f"{bench.gradients['length']}, seed {bench.gradients['seed']}")
         show(fig)
@@ -588,7 +631,7 @@ CELLS = [
     ),
     code(
         """
-        cells = {(c['model'], c['length']): c for c in summarise(bench.rows)}
+        cells = {(c['model'], c['length']): c for c in forecast.memory_summary(bench.rows)}
         longest = max(bench.lengths)
 
         def solved_up_to(name):
@@ -655,7 +698,7 @@ CELLS = [
             for parent in ('lstm', 'gru'):
                 if parent in by:
                     q = by[parent]
-                    p_value = dm_test(loss['hybrid'], loss[parent], horizon).p_value
+                    p_value = forecast.dm_test(loss['hybrid'], loss[parent], horizon).p_value
                     out.append(f"{parent} {q['rmse']:.4g} ({q['params']:,} parameters, "
                                f"{q['seconds_per_epoch']:.2f} s/epoch; DM {p_text(p_value)})")
                     better.append(h['rmse'] < q['rmse'] and p_value < 0.05)
@@ -665,7 +708,7 @@ CELLS = [
 
 
         text = [hybrid_vs_parents(res_weather, 'weather', HORIZON),
-                hybrid_vs_parents(res_stock, 'stock', stock_options.horizon)]
+                hybrid_vs_parents(res_stock, 'stock', STOCK_FIT['horizon'])]
         steps = {n: cells[(n, longest)]['median_steps_to_solve'] for n in ('lstm', 'gru', 'hybrid')}
         secs = {n: cells[(n, longest)]['median_seconds'] for n in ('lstm', 'gru', 'hybrid')}
         text.append(f"- **adding problem** (bench, L = {longest}): median steps to solve "
@@ -708,8 +751,8 @@ CELLS = [
 
         def coverage_text():
             parts = []
-            for data, run in runs_shown.items():
-                m = json.loads((run / 'metrics.json').read_text())
+            for data, best in runs_shown.items():
+                m = best.metrics
                 parts.append(
                     f"{data} ({m['model']}) {m['coverage_80']:.1%} / {m['coverage_95']:.1%}")
             return ('- **intervals**: test coverage of the nominal 80 % / 95 % bands: '
