@@ -30,7 +30,7 @@ def main() -> None:
     import keras
     import tensorflow as tf
 
-    from forecast.models.registry import build_model
+    from forecast.models.registry import Architecture, build_model
 
     info = tf.sysconfig.get_build_info()
     print(f"tensorflow {tf.__version__}, keras {keras.__version__}")
@@ -40,7 +40,7 @@ def main() -> None:
     for policy in ("float32", "mixed_float16"):
         keras.config.set_dtype_policy(policy)
         for name in ("gru", "lstm", "hybrid"):
-            model = build_model(name, 96, 8, 24, 64)
+            model = build_model(Architecture(name, 96, 8, 24, 64))
             types = op_types(model, 96, 8)
             kernel = "cuDNN (CudnnRNNV3)" if any("Cudnn" in t for t in types) else "generic loop"
             print(f"  {policy:14} {name:7} {kernel}")

@@ -223,13 +223,15 @@ def architectures(
     horizon: int = FitOptions().horizon,
     units: int = FitOptions().units,
     features: int = 1,
+    segment: int = 1,
 ) -> pd.DataFrame:
     """Every architecture of the registry with its parameter formula, the count the formula gives,
-    the count Keras reports for these shapes, and a one-line description (``forecast models``)."""
+    the count Keras reports for these shapes, and a one-line description (``forecast models``).
+    ``segment`` > 1: the segment-wise models (formulas with ``E``, see ``SEGMENT_EXTRA``)."""
     from forecast.models.gate_costs import parameter_table
 
-    FitOptions(window=window, horizon=horizon, units=units)  # validates the numbers
-    return parameter_table(window, horizon, units, features)
+    FitOptions(window=window, horizon=horizon, units=units, segment=segment)  # validates
+    return parameter_table(window, horizon, units, features, segment)
 
 
 def memory_test(

@@ -355,15 +355,23 @@ def inspect(
     show_default=True,
     help="Number of input columns.",
 )
-def models(window: int, horizon: int, units: int, n_features: int) -> None:
+@click.option(
+    "--segment",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Rows per recurrent step (segment-wise models when > 1).",
+)
+def models(window: int, horizon: int, units: int, n_features: int, segment: int) -> None:
     """List the architectures with their parameter counts for these shapes."""
     from forecast import api
+    from forecast.models.gate_costs import SEGMENT_EXTRA
 
-    table = api.architectures(window, horizon, units, n_features)
-    click.echo(
-        f"{'model':8}{'params':>10}  {'formula':32}description   (window {window}, horizon "
-        f"h={horizon}, units u={units}, f={n_features} feature(s))"
-    )
+    table = api.architectures(window, horizon, units, n_features, segment)
+    shapes = f"window {window}, horizon h={horizon}, units u={units}, f={n_features} feature(s)"
+    if segment > 1:
+        shapes += f", segment S={segment}; {SEGMENT_EXTRA}"
+    click.echo(f"{'model':8}{'params':>10}  {'formula':32}description   ({shapes})")
     for name, row in table.iterrows():
         click.echo(f"{name:8}{row.keras_params:>10,}  {row.formula:32}{row.description}")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from forecast.config import CALENDARS, FILLS, NORMS, STRATEGIES, FitOptions
+from forecast.config import AUTO, CALENDARS, FILLS, NORMS, STRATEGIES, FitOptions
 from forecast.errors import ForecastError
 
 DEFAULTS = FitOptions()
@@ -54,6 +54,20 @@ def bad_input(message: str) -> None:
     sys.exit(EXIT_BAD_INPUT)
 
 
+class IntOrAuto(click.ParamType):
+    """A positive integer, or ``auto`` (chosen on validation)."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if value == AUTO or isinstance(value, int):
+            return value
+        try:
+            return int(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither an integer nor 'auto'", param, ctx)
+
+
 def fit_options(func):
     """The options shared by ``fit`` and ``compare``; unset ones fall back to --config, then to
     the defaults shown."""
@@ -75,7 +89,10 @@ def fit_options(func):
             "--features", help=f"Input columns: 'target', 'all' or COL,COL. [default: {d.features}]"
         ),
         click.option(
-            "--window", type=int, help=f"Input window length in rows. [default: {d.window}]"
+            "--window",
+            type=IntOrAuto(),
+            help="Input window length in rows; 'auto': chosen on validation among multiples of "
+            f"the season. [default: {d.window}]",
         ),
         click.option(
             "--horizon", type=int, help=f"Steps forecast from each origin. [default: {d.horizon}]"
@@ -129,6 +146,14 @@ def fit_options(func):
             type=int,
             help=f"Stacked recurrent layers (hybrid: LSTM layers before its GRU). "
             f"[default: {d.layers}]",
+        ),
+        click.option(
+            "--segment",
+            type=IntOrAuto(),
+            help="Rows per recurrent step: 1 is point-wise; S > 1 runs the cell over segments "
+            "of S rows (padded at the window's old end) and decodes the horizon at once "
+            "(SegRNN); 'auto': 1 or the season, chosen on validation. "
+            f"[default: {d.segment}]",
         ),
         click.option(
             "--calendar",

@@ -52,6 +52,9 @@ CALENDARS = ("auto", "none")
 FILLS = ("none", "ffill", "interpolate")
 
 
+AUTO = "auto"  # --window auto / --segment auto: chosen on validation (forecast.training.selection)
+
+
 # forecast tune: the searched options and the default budget (measured in docs/choices.md)
 TUNED = ("window", "units", "layers", "learning_rate", "batch_size", "norm", "calendar")
 
@@ -73,7 +76,8 @@ class FitOptions:
             time-of-day column; ``"none"``: no time column, rows are consecutive steps.
         dayfirst: read ``03/04/2020`` as 3 April; ``None`` detects it where a day above 12 shows.
         features: ``"target"``, ``"all"`` or a comma-separated list of input columns.
-        window: input length in rows.
+        window: input length in rows, or ``"auto"``: chosen on validation among multiples of
+            the season (``forecast.training.selection``).
         horizon: number of future rows forecast from each origin.
         epochs: maximum training epochs (early stopping may end sooner).
         batch_size: training batch size.
@@ -105,6 +109,10 @@ class FitOptions:
         series: column naming the series of a long table: one model trained on every series
             (``forecast.data.panel``); ``None``: the file is one series.
         only: ``"A,B"``: with ``series``, use these series only.
+        segment: rows per recurrent step: 1 is point-wise; ``S > 1`` cuts the window into
+            segments of ``S`` rows (padded at its old end when ``S`` does not divide it), so the
+            cell takes ``ceil(window / S)`` steps and the horizon is decoded at once (SegRNN);
+            ``"auto"``: chosen on validation (1 or the season).
     """
 
     model: str = "gru"
@@ -112,7 +120,7 @@ class FitOptions:
     time_col: str | None = None
     dayfirst: bool | None = None
     features: str = "all"
-    window: int = 30
+    window: int | str = 30
     horizon: int = 7
     epochs: int = 50
     batch_size: int = 64
@@ -134,6 +142,7 @@ class FitOptions:
     distribute: str = "none"
     series: str | None = None
     only: str | None = None
+    segment: int | str = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "split", parse_split(self.split))
@@ -182,7 +191,7 @@ def parse_split(value: str | tuple | list) -> tuple[float, float, float]:
 def validate(options: FitOptions) -> None:
     """Check option values that need no data; raise ``ForecastError`` naming the fix."""
     for name in (
-        "window",
+        *(n for n in ("window", "segment") if getattr(options, n) != AUTO),
         "horizon",
         "epochs",
         "batch_size",
@@ -195,7 +204,15 @@ def validate(options: FitOptions) -> None:
         value = getattr(options, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             flag = "--" + name.replace("_", "-")
-            raise ForecastError(f"{flag} {value!r} must be a positive integer; use e.g. {flag} 8")
+            kind = "a positive integer" + (" or auto" if name in ("window", "segment") else "")
+            raise ForecastError(f"{flag} {value!r} must be {kind}; use e.g. {flag} 8")
+    if AUTO not in (options.window, options.segment) and options.segment > options.window:
+        raise ForecastError(
+            f"--segment {options.segment} is longer than --window {options.window}; use a segment "
+            f"that divides the window, e.g. --segment {largest_divisor(options.window)}"
+        )
+    if options.segment != 1 and options.highway:
+        raise ForecastError("--highway works with point-wise models only; drop it or --segment")
     if options.season is not None and (not isinstance(options.season, int) or options.season < 1):
         raise ForecastError(f"--season {options.season!r} must be a positive integer, e.g. 7")
     if options.norm not in NORMS:
@@ -224,6 +241,11 @@ def validate(options: FitOptions) -> None:
         raise ForecastError(f"--fill {options.fill!r} is not one of {', '.join(FILLS)}")
     if not options.learning_rate > 0:
         raise ForecastError(f"--learning-rate {options.learning_rate!r} must be > 0, e.g. 0.001")
+
+
+def largest_divisor(n: int) -> int:
+    """The largest divisor of ``n`` below it (1 for a prime), for a --segment suggestion."""
+    return next((d for d in range(n // 2, 1, -1) if n % d == 0), 1)
 
 
 def load_toml(path: Path) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from forecast.training.distribute import describe, get_strategy, is_chief
 from forecast.training.fitting import train_one
 from forecast.training.inference import predict_lazy
 from forecast.training.preparation import prepare
+from forecast.training.selection import choose_on_validation, is_auto
 
 
 @dataclass
@@ -121,62 +122,24 @@ def fit_run(
         bundle_data: keep a copy of ``csv`` in the run directory (a DataFrame given to the
             Python API has no file of its own).
     """
-    from forecast.training.train import Checkpoint
-
     chief = is_chief(options.distribute)
     runs.check_out_dir(out, overwrite)
     series = load_series_for(csv, options)
-    partial = checkpoint_dir(out)
-    sha = file_sha256(Path(csv))
-    state = None
-    if resume:
-        state = read_checkpoint(out)
-        if state["options"] != options.to_dict():
-            raise ForecastError(f"--resume {out}: the options differ from the interrupted run's")
-        if state["sha256"] != sha:
-            raise ForecastError(
-                f"--resume {out}: {csv} is not the CSV the interrupted run trained on (SHA-256 "
-                "differs); pass the same file, or fit again without --resume"
-            )
-    elif partial.exists() and not overwrite:
-        raise ForecastError(
-            f"{partial} holds a checkpoint of an interrupted fit; continue it with --resume {out}, "
-            "or pass --overwrite to start again"
-        )
+    resumable = Resumable(out, Path(csv), file_sha256(Path(csv)), None, chief)
+    resumable.state = checked_state(resumable, options, resume, overwrite)
     get_strategy(options.distribute)  # before any TensorFlow op (prepare may train a ridge model)
-    prepared = prepare(series, options)
-    for note in series.notes:  # after every check, so that bad input ends with one line only
-        log(f"note: {note}")
-    counts = {part: len(s) for part, s in prepared.starts.items()}
-    log(
-        f"windows: {counts['train']} train, {counts['val']} val, {counts['test']} test "
-        f"(window {options.window}, horizon {options.horizon}, {len(prepared.prep.columns)} "
-        f"input column(s), target {prepared.prep.target!r})"
-    )
-    if prepared.prep.calendar:
-        log(f"calendar inputs: {', '.join(prepared.prep.calendar)} (--calendar none to drop them)")
-    for line in describe(options.distribute, options.mixed_precision):
-        log(line)
-
-    if state is not None:
-        log(f"resuming {options.model} after epoch {state['epoch']} from {partial} ...")
+    selection = None
+    if is_auto(options):
+        selection = choose_on_validation(series, options, verbose, log)
+        options, prepared = selection.options, selection.prepared
     else:
-        if chief:
-            shutil.rmtree(partial, ignore_errors=True)
-            if options.tensorboard:  # logs of an earlier, abandoned fit
-                shutil.rmtree(tensorboard_dir(out, options), ignore_errors=True)
-        log(f"training {options.model} ...")
-    meta = {"options": options.to_dict(), "sha256": sha}
-    checkpoint = Checkpoint(partial, meta, state, write=chief)
-    try:
-        board = tensorboard_dir(out, options) if chief else None  # the chief logs
-        model, result = train_one(options.model, prepared, options, verbose, checkpoint, board)
-    except KeyboardInterrupt:
-        if (partial / "state.json").is_file():
-            raise KeyboardInterrupt(
-                f"checkpoint kept in {partial}; continue with: forecast fit {csv} --resume {out}"
-            ) from None
-        raise
+        prepared = prepare(series, options)
+    log_preparation(series, prepared, options, log)
+    if selection is None:
+        model, result = train_resumable(options, prepared, resumable, verbose, log)
+    else:
+        model, result = selection.model, selection.result
+    partial = checkpoint_dir(out)
     # every (n_test, horizon) forecast is a WindowArray, read a block of origins at a time
     baselines = lazy_baselines(prepared)
     if options.model == "linear":
@@ -192,6 +155,8 @@ def fit_run(
         baselines["linear"] = predict_lazy(linear_model, prepared)
 
     predicted, metrics, widths = score_with_bands(options, prepared, model, result, baselines)
+    if selection is not None:
+        metrics["selection"] = selection.record()
     if not chief:
         log(f"this worker is not the chief: the chief writes {out}")
         return FitReport(out, metrics, series.notes)
@@ -213,6 +178,96 @@ def fit_run(
         ) from None
     shutil.rmtree(partial, ignore_errors=True)
     return FitReport(out, metrics, series.notes)
+
+
+@dataclass
+class Resumable:
+    """Where a fit keeps its per-epoch checkpoint and what it must match to be resumed.
+
+    Attributes:
+        out: the run directory (the checkpoint is ``<out>.partial``).
+        csv: the data file; sha256: its digest.
+        state: the checkpoint's ``state.json`` when resuming, else ``None``.
+        chief: whether this process writes (the non-chief workers of a multi-worker run do not).
+    """
+
+    out: Path
+    csv: Path
+    sha256: str
+    state: dict | None
+    chief: bool
+
+
+def checked_state(resumable: Resumable, options: FitOptions, resume: bool, overwrite: bool):
+    """The checkpoint state to resume from (``None`` for a fresh fit), after checking that the
+    options and the data are the interrupted run's, or that no checkpoint is in the way."""
+    out, partial = resumable.out, checkpoint_dir(resumable.out)
+    if not resume:
+        if partial.exists() and not overwrite:
+            raise ForecastError(
+                f"{partial} holds a checkpoint of an interrupted fit; continue it with --resume "
+                f"{out}, or pass --overwrite to start again"
+            )
+        return None
+    if is_auto(options):
+        raise ForecastError(
+            f"--resume {out}: a fit with --window/--segment auto trains several candidates and "
+            "keeps no checkpoint; fit again"
+        )
+    state = read_checkpoint(out)
+    if state["options"] != options.to_dict():
+        raise ForecastError(f"--resume {out}: the options differ from the interrupted run's")
+    if state["sha256"] != resumable.sha256:
+        raise ForecastError(
+            f"--resume {out}: {resumable.csv} is not the CSV the interrupted run trained on "
+            "(SHA-256 differs); pass the same file, or fit again without --resume"
+        )
+    return state
+
+
+def log_preparation(series, prepared: Prepared, options: FitOptions, log) -> None:
+    """The notes of reading the data, the window counts, the calendar inputs and the devices:
+    printed after every check, so that bad input ends with one line only."""
+    for note in dict.fromkeys(series.notes):
+        log(f"note: {note}")
+    counts = {part: len(s) for part, s in prepared.starts.items()}
+    log(
+        f"windows: {counts['train']} train, {counts['val']} val, {counts['test']} test "
+        f"(window {options.window}, horizon {options.horizon}, {len(prepared.prep.columns)} "
+        f"input column(s), target {prepared.prep.target!r})"
+    )
+    if prepared.prep.calendar:
+        log(f"calendar inputs: {', '.join(prepared.prep.calendar)} (--calendar none to drop them)")
+    for line in describe(options.distribute, options.mixed_precision):
+        log(line)
+
+
+def train_resumable(options: FitOptions, prepared: Prepared, resumable: Resumable, verbose, log):
+    """``train_one`` with a checkpoint ``<out>.partial`` after every epoch (continued from
+    ``resumable.state``); Ctrl-C keeps it and says how to resume."""
+    from forecast.training.train import Checkpoint
+
+    out, partial, state = resumable.out, checkpoint_dir(resumable.out), resumable.state
+    if state is not None:
+        log(f"resuming {options.model} after epoch {state['epoch']} from {partial} ...")
+    else:
+        if resumable.chief:
+            shutil.rmtree(partial, ignore_errors=True)
+            if options.tensorboard:  # logs of an earlier, abandoned fit
+                shutil.rmtree(tensorboard_dir(out, options), ignore_errors=True)
+        log(f"training {options.model} ...")
+    meta = {"options": options.to_dict(), "sha256": resumable.sha256}
+    checkpoint = Checkpoint(partial, meta, state, write=resumable.chief)
+    try:
+        board = tensorboard_dir(out, options) if resumable.chief else None  # the chief logs
+        return train_one(options.model, prepared, options, verbose, checkpoint, board)
+    except KeyboardInterrupt:
+        if (partial / "state.json").is_file():
+            raise KeyboardInterrupt(
+                f"checkpoint kept in {partial}; continue with: forecast fit {resumable.csv} "
+                f"--resume {out}"
+            ) from None
+        raise
 
 
 def score_model(options: FitOptions, prepared: Prepared, model, result, baselines) -> tuple:
@@ -294,6 +349,7 @@ def build_metrics(
         "n_train_windows": len(prepared.starts["train"]),
         "n_val_windows": len(prepared.starts["val"]),
         "norm": p.norm,
+        "segment": options.segment,
         "ensemble": options.ensemble,
         "layers": options.layers,
         "calendar": p.calendar,

@@ -106,11 +106,11 @@ def mse(model, x: np.ndarray, y: np.ndarray) -> float:
 
 def init_model(name: str, length: int, seed: int, units: int):
     """The untrained model every ``train_adding(name, length, seed, ...)`` starts from."""
-    from forecast.models.registry import build_model
+    from forecast.models.registry import Architecture, build_model
     from forecast.training.train import set_seed
 
     set_seed(seed)
-    return build_model(name, length, 2, 1, units, norm="global")
+    return build_model(Architecture(name, length, 2, 1, units, norm="global"))
 
 
 class AddingTrainer:

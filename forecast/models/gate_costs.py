@@ -12,6 +12,11 @@ TensorFlow). ``u`` is the number of units, ``f`` the input features, ``h`` the h
 - Every model ends in a ``Dense(h)`` head: ``(u + 1)h``; the linear baseline is one ``Dense(h)`` on
   the flattened window: ``(window·f + 1)h``.
 
+Segment-wise (``--segment S``, ``forecast.models.segment``): the cell reads ``u``-wide segment
+embeddings instead of ``f`` columns, so its weights are the formulas above with ``f = u``, plus the
+embedding ``(S·f + 1)u``, one position vector per output segment ``⌈h/S⌉u`` and the shared
+``Dense(S)`` decoder ``(u + 1)S`` in place of the ``Dense(h)`` head.
+
 So a GRU costs 3/4 of an LSTM of the same width (plus ``3u`` biases), and both cost 3-4× a plain
 RNN: the price of the gates.
 """
@@ -29,6 +34,21 @@ FORMULAS: dict[str, str] = {
 }
 
 
+SEGMENT_FORMULAS: dict[str, str] = {
+    "rnn": "u(2u+1) + E",
+    "lstm": "4u(2u+1) + E",
+    "gru": "3u(2u+2) + E",
+    "hybrid": "4u(2u+1) + 3u(2u+2) + E",
+    "linear": "(window·f+1)h",
+}
+SEGMENT_EXTRA = "E = (S·f+1)u + ⌈h/S⌉u + (u+1)S"
+
+
+def formula(name: str, segment: int = 1) -> str:
+    """The parameter formula of ``name``, point-wise or segment-wise."""
+    return SEGMENT_FORMULAS[name] if segment > 1 else FORMULAS[name]
+
+
 def recurrent_params(name: str, units: int, n_features: int) -> int:
     """Weights of the recurrent layers of ``name`` (no head)."""
     u, f = units, n_features
@@ -44,24 +64,37 @@ def recurrent_params(name: str, units: int, n_features: int) -> int:
     return counts[name]
 
 
-def total_params(name: str, window: int, n_features: int, horizon: int, units: int) -> int:
-    """Every trainable weight of ``forecast.models.registry.build_model(name, window,
-    n_features, horizon, units)``: the recurrent layers plus the ``Dense(horizon)`` head."""
+def total_params(
+    name: str, window: int, n_features: int, horizon: int, units: int, segment: int = 1
+) -> int:
+    """Every trainable weight of the model ``forecast.models.registry.build_model`` builds for
+    these shapes (no calendar inputs): the recurrent layers plus the ``Dense(horizon)`` head, or
+    segment-wise the recurrent layers on ``u``-wide embeddings, the embedding and the decoder."""
+    from forecast.models.segment import segment_params
+
     if name == "linear":
         return (window * n_features + 1) * horizon
+    if segment > 1:
+        return recurrent_params(name, units, units) + segment_params(
+            units, n_features, horizon, segment
+        )
     return recurrent_params(name, units, n_features) + (units + 1) * horizon
 
 
-def parameter_table(window: int, horizon: int, units: int, n_features: int) -> pd.DataFrame:
+def parameter_table(
+    window: int, horizon: int, units: int, n_features: int, segment: int = 1
+) -> pd.DataFrame:
     """One row per registry architecture: ``formula``, ``formula_params`` (this module's
     count), ``keras_params`` (the built model's count) and ``description``."""
-    from forecast.models.registry import REGISTRY, count_params
+    from forecast.models.registry import REGISTRY, Architecture, count_params
 
     rows = {
         name: {
-            "formula": FORMULAS[name],
-            "formula_params": total_params(name, window, n_features, horizon, units),
-            "keras_params": count_params(name, window, n_features, horizon, units),
+            "formula": formula(name, segment),
+            "formula_params": total_params(name, window, n_features, horizon, units, segment),
+            "keras_params": count_params(
+                Architecture(name, window, n_features, horizon, units, segment=segment)
+            ),
             "description": spec.description,
         }
         for name, spec in REGISTRY.items()

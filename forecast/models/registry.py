@@ -103,22 +103,11 @@ def check_model(name: str) -> None:
         raise ForecastError(f"--model {name!r} is not one of {', '.join(REGISTRY)}")
 
 
-def build_model(
-    name: str,
-    window: int,
-    n_features: int,
-    horizon: int,
-    units: int = 64,
-    target_index: int = -1,
-    norm: str = "window",
-    layers: int = 1,
-    calendar_periods: tuple[float, ...] | list[float] = (),
-    highway: bool = False,
-    unroll: bool | None = None,
-):
-    """Build an uncompiled Keras model.
+@dataclass(frozen=True)
+class Architecture:
+    """What ``build_model`` builds: a registry model shaped for the data.
 
-    Args:
+    Attributes:
         name: a key of ``REGISTRY``.
         window: input length.
         n_features: input data columns (the calendar columns come after them).
@@ -133,8 +122,41 @@ def build_model(
             calendar features of the forecast times.
         highway: add a linear head on the whole window beside the recurrent one (LSTNet's
             autoregressive component); ``forecast.training.fitting`` sets it to the ridge solution.
-        unroll: unroll the recurrent loops; ``None`` decides by device and window
-            (``unroll_for``).
+        segment: rows per recurrent step: 1 is point-wise; ``S > 1`` is segment-wise recurrence
+            (``forecast.models.segment``: ``ceil(window / S)`` steps, horizon decoded at once).
+    """
+
+    name: str
+    window: int
+    n_features: int
+    horizon: int
+    units: int = 64
+    target_index: int = -1
+    norm: str = "window"
+    layers: int = 1
+    calendar_periods: tuple[float, ...] = ()
+    highway: bool = False
+    segment: int = 1
+
+    @property
+    def segmented(self) -> bool:
+        return self.segment > 1 and REGISTRY[self.name].recurrent
+
+    @property
+    def steps(self) -> int:
+        """Recurrent steps per window."""
+        from forecast.models.segment import segment_count
+
+        return segment_count(self.window, self.segment) if self.segmented else self.window
+
+
+def build_model(arch: Architecture, unroll: bool | None = None):
+    """Build an uncompiled Keras model.
+
+    Args:
+        arch: the architecture and its shapes.
+        unroll: unroll the recurrent loops; ``None`` decides by device and the number of
+            recurrent steps (``unroll_for``).
 
     Returns:
         A ``keras.Model`` mapping ``(batch, window, n_features + 2 * len(calendar_periods))`` to
@@ -143,30 +165,46 @@ def build_model(
     import keras
 
     from forecast.models.layers import AddLastTarget, FutureCalendar, SubtractLast
+    from forecast.models.segment import SegmentDecoder, Segments
 
-    n_calendar = 2 * len(calendar_periods)
-    inputs = keras.Input((window, n_features + n_calendar), name="window")
+    check_model(arch.name)
+    n_features, horizon, n_calendar = arch.n_features, arch.horizon, 2 * len(arch.calendar_periods)
+    inputs = keras.Input((arch.window, n_features + n_calendar), name="window")
     x = inputs
-    if norm == "window":
+    if arch.norm == "window":
         x = SubtractLast(n_features if n_calendar else None, name="relative_to_last")(inputs)
-    unroll = unroll_for(window) if unroll is None else unroll
-    head_inputs = [REGISTRY[name].core(x, units, layers, unroll)]
+    unroll = unroll_for(arch.steps) if unroll is None else unroll
+    core = REGISTRY[arch.name].core
     future = []
     if n_calendar:
         calendar = FutureCalendar(
-            n_features, list(calendar_periods), horizon, name="future_calendar"
+            n_features, list(arch.calendar_periods), horizon, name="future_calendar"
         )
         future = [calendar(inputs)]
-    out = keras.layers.Dense(horizon, dtype="float32", name="forecast")(join(head_inputs + future))
-    if highway and REGISTRY[name].recurrent:
+    if arch.segmented:
+        segments = Segments(arch.segment, name="segments")(x)
+        embedded = keras.layers.Dense(arch.units, activation="relu", name="segment_embedding")(
+            segments
+        )
+        state = core(embedded, arch.units, arch.layers, unroll)
+        out = SegmentDecoder(horizon, arch.segment, name="segment_decoder")(state)
+        if future:  # the forecast times' calendar features add a learned term per step
+            known = keras.layers.Dense(horizon, dtype="float32", name="calendar_head")(future[0])
+            out = keras.layers.Add(dtype="float32", name="forecast")([out, known])
+    else:
+        head_inputs = [core(x, arch.units, arch.layers, unroll)]
+        out = keras.layers.Dense(horizon, dtype="float32", name="forecast")(
+            join(head_inputs + future)
+        )
+    if arch.highway and REGISTRY[arch.name].recurrent:
         # the linear model's head on the same inputs, beside the recurrent one (LSTNet's
         # autoregressive component); forecast.training.fitting starts it at the ridge solution
         flat = keras.layers.Flatten(name="highway_window")(x)
         linear = keras.layers.Dense(horizon, dtype="float32", name="highway")(join([flat] + future))
         out = keras.layers.Add(dtype="float32", name="recurrent_plus_highway")([out, linear])
-    if norm == "window":
-        out = AddLastTarget(target_index % n_features, name="add_last_target")([out, inputs])
-    return keras.Model(inputs, out, name=name)
+    if arch.norm == "window":
+        out = AddLastTarget(arch.target_index % n_features, name="add_last_target")([out, inputs])
+    return keras.Model(inputs, out, name=arch.name)
 
 
 def join(tensors: list):
@@ -190,8 +228,6 @@ def average_models(members: list, name: str):
     return keras.Model(inputs, out, name=f"{name}_ensemble")
 
 
-def count_params(
-    name: str, window: int, n_features: int, horizon: int, units: int, layers: int = 1
-) -> int:
-    """Trainable parameters of ``name`` for these shapes."""
-    return int(build_model(name, window, n_features, horizon, units, layers=layers).count_params())
+def count_params(arch: Architecture) -> int:
+    """Trainable parameters of the built model."""
+    return int(build_model(arch).count_params())

@@ -12,14 +12,13 @@ from forecast.data.prepared import Prepared
 from forecast.data.preprocess import (
     Preprocessing,
 )
+from forecast.models.registry import Architecture, build_model
 from forecast.training.inference import PREDICT_BATCH
 
 
-def build_for(name: str, prep: Preprocessing, options: FitOptions):
+def architecture_for(name: str, prep: Preprocessing, options: FitOptions) -> Architecture:
     """Registry model ``name`` shaped for ``prep`` with ``options``' architecture settings."""
-    from forecast.models.registry import build_model
-
-    return build_model(
+    return Architecture(
         name,
         prep.window,
         len(prep.columns),
@@ -28,9 +27,15 @@ def build_for(name: str, prep: Preprocessing, options: FitOptions):
         prep.target_index,
         prep.norm,
         layers=options.layers,
-        calendar_periods=prep.calendar_periods,
+        calendar_periods=tuple(prep.calendar_periods),
         highway=options.highway,
+        segment=options.segment,
     )
+
+
+def build_for(name: str, prep: Preprocessing, options: FitOptions):
+    """The Keras model of ``architecture_for``."""
+    return build_model(architecture_for(name, prep, options))
 
 
 def train_one(

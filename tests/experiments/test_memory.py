@@ -65,10 +65,10 @@ def test_lengths_and_settings_are_validated():
 
 
 def test_gradient_norms_of_a_linear_model_match_the_closed_form():
-    from forecast.models.registry import build_model
+    from forecast.models.registry import Architecture, build_model
 
     length = 6
-    model = build_model("linear", length, 2, 1, norm="global")
+    model = build_model(Architecture("linear", length, 2, 1, norm="global"))
     x, y = adding_batch(np.random.default_rng(2), 32, length)
     norms = input_gradient_norms(model, x, y)
     kernel = model.get_layer("forecast").get_weights()[0].reshape(length, 2)

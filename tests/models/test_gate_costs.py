@@ -3,7 +3,7 @@
 import pytest
 
 from forecast.models import gate_costs as gc
-from forecast.models.registry import REGISTRY, count_params
+from forecast.models.registry import REGISTRY, Architecture, count_params
 
 SIZES = [(1, 1), (4, 1), (8, 3), (16, 5), (33, 2)]  # (units, features)
 
@@ -12,7 +12,7 @@ SIZES = [(1, 1), (4, 1), (8, 3), (16, 5), (33, 2)]  # (units, features)
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_formula_matches_keras(name, units, features):
     window, horizon = 6, 3
-    keras_count = count_params(name, window, features, horizon, units)
+    keras_count = count_params(Architecture(name, window, features, horizon, units))
     assert gc.total_params(name, window, features, horizon, units) == keras_count
 
 

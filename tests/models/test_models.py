@@ -7,7 +7,7 @@ from forecast.config import FitOptions
 from forecast.data.io import read_series
 from forecast.evaluation import metrics as ev
 from forecast.evaluation.baselines import naive_baselines
-from forecast.models.registry import REGISTRY, build_model, count_params
+from forecast.models.registry import REGISTRY, Architecture, build_model, count_params
 from forecast.models.saving import load_keras_model
 from forecast.training.fitting import train_one
 from forecast.training.inference import predict_part
@@ -63,11 +63,12 @@ def test_parameter_counts_follow_the_gate_equations():
     # SimpleRNN: u(u+f+1); GRU (reset_after): 3u(u+f+2); LSTM: 4u(u+f+1); head: u*h + h
     u, f, w, h = 8, 2, 10, 3
     head = u * h + h
-    assert count_params("rnn", w, f, h, u) == u * (u + f + 1) + head
-    assert count_params("gru", w, f, h, u) == 3 * u * (u + f + 2) + head
-    assert count_params("lstm", w, f, h, u) == 4 * u * (u + f + 1) + head
-    assert count_params("hybrid", w, f, h, u) == 4 * u * (u + f + 1) + 3 * u * (2 * u + 2) + head
-    assert count_params("linear", w, f, h, u) == w * f * h + h
+    assert count_params(Architecture("rnn", w, f, h, u)) == u * (u + f + 1) + head
+    assert count_params(Architecture("gru", w, f, h, u)) == 3 * u * (u + f + 2) + head
+    assert count_params(Architecture("lstm", w, f, h, u)) == 4 * u * (u + f + 1) + head
+    hybrid = 4 * u * (u + f + 1) + 3 * u * (2 * u + 2)
+    assert count_params(Architecture("hybrid", w, f, h, u)) == hybrid + head
+    assert count_params(Architecture("linear", w, f, h, u)) == w * f * h + h
 
 
 @pytest.mark.parametrize("name", ["gru", "lstm"])
@@ -76,7 +77,7 @@ def test_recurrent_layers_keep_cudnn_eligible_settings(name, monkeypatch):
 
     # as on a GPU machine
     monkeypatch.setattr(forecast.models.registry, "gpu_visible", lambda: True)
-    model = build_model(name, 10, 2, 3, 8)
+    model = build_model(Architecture(name, 10, 2, 3, 8))
     layer = model.get_layer(name)
     cfg = layer.get_config()
     assert cfg["activation"] == "tanh" and cfg["recurrent_activation"] == "sigmoid"
@@ -91,7 +92,7 @@ def test_recurrent_loops_unroll_only_for_short_windows_without_a_gpu(name, monke
 
     def unrolled(window: int, gpu: bool) -> set[bool]:
         monkeypatch.setattr(forecast.models.registry, "gpu_visible", lambda: gpu)
-        model = build_model(name, window, 2, 3, 4)
+        model = build_model(Architecture(name, window, 2, 3, 4))
         return {
             layer.get_config()["unroll"] for layer in model.layers if "unroll" in layer.get_config()
         }
@@ -113,12 +114,12 @@ def test_recurrent_loops_unroll_only_for_short_windows_without_a_gpu(name, monke
     ],
 )
 def test_layers_stack_recurrent_layers(name, layer_names):
-    model = build_model(name, 10, 2, 3, 8, layers=2)
+    model = build_model(Architecture(name, 10, 2, 3, 8, layers=2))
     recurrent = [layer.name for layer in model.layers if hasattr(layer, "cell")]
     assert recurrent == layer_names
     # two GRU layers: the second sees u inputs, 3u(u+u+2)
     if name == "gru":
-        assert count_params("gru", 10, 2, 3, 8, layers=2) == (
+        assert count_params(Architecture("gru", 10, 2, 3, 8, layers=2)) == (
             3 * 8 * (8 + 2 + 2) + 3 * 8 * (8 + 8 + 2) + 8 * 3 + 3
         )
 

@@ -150,13 +150,13 @@ def test_keras_19246_still_needs_the_workaround():
 def test_mixed_float16_model_keeps_a_float32_output(norm, highway, calendar):
     import keras
 
-    from forecast.models.registry import build_model
+    from forecast.models.registry import Architecture, build_model
     from forecast.training.train import train
 
     def build():
-        return build_model(
+        return build_model(Architecture(
             "gru", 8, 2, 3, 4, -1, norm, calendar_periods=calendar, highway=highway
-        )
+        ))
 
     n_inputs = 2 + 2 * len(calendar)
     rng = np.random.default_rng(0)
