@@ -185,7 +185,7 @@ FIT_CASES = [
         "negative_window",
         csv_text(good()),
         ["--window", "-3"],
-        "--window -3 must be a positive integer; use e.g. --window 8",
+        "--window -3 must be a positive integer or auto; use e.g. --window 8",
     ),
     (
         "zero_window",

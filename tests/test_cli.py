@@ -157,7 +157,7 @@ BAD_FIT = [
     ("unknown_feature", ["--features", "temp_max,snow"], "unknown column(s) snow"),
     ("bad_split", ["--split", "0.9,0.1"], "three positive fractions"),
     ("bad_model", ["--model", "transformer"], "'transformer' is not one of"),
-    ("bad_int", ["--window", "ten"], "'ten' is not a valid integer"),
+    ("bad_int", ["--window", "ten"], "'ten' is neither an integer nor 'auto'"),
 ]
 
 
