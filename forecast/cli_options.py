@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from forecast.config import AUTO, CALENDARS, FILLS, NORMS, STRATEGIES, FitOptions
+from forecast.config import AUTO, CALENDARS, COMBINES, FILLS, NORMS, STRATEGIES, FitOptions
 from forecast.errors import ForecastError
 
 DEFAULTS = FitOptions()
@@ -154,6 +154,12 @@ def fit_options(func):
             "of S rows (padded at the window's old end) and decodes the horizon at once "
             "(SegRNN); 'auto': 1 or the season, chosen on validation. "
             f"[default: {d.segment}]",
+        ),
+        click.option(
+            "--combine",
+            type=click.Choice(COMBINES),
+            help="'linear': also report w·model + (1-w)·linear, w fit on validation, as its own "
+            f"row with its own significance tests; 'none': do not. [default: {d.combine}]",
         ),
         click.option(
             "--calendar",

@@ -52,6 +52,9 @@ CALENDARS = ("auto", "none")
 FILLS = ("none", "ffill", "interpolate")
 
 
+COMBINES = ("linear", "none")
+
+
 AUTO = "auto"  # --window auto / --segment auto: chosen on validation (forecast.training.selection)
 
 
@@ -113,6 +116,8 @@ class FitOptions:
             segments of ``S`` rows (padded at its old end when ``S`` does not divide it), so the
             cell takes ``ceil(window / S)`` steps and the horizon is decoded at once (SegRNN);
             ``"auto"``: chosen on validation (1 or the season).
+        combine: ``"linear"`` also reports ``w·model + (1 − w)·linear`` with ``w`` fit on the
+            validation windows (``forecast.evaluation.combination``); ``"none"`` does not.
     """
 
     model: str = "gru"
@@ -143,6 +148,7 @@ class FitOptions:
     series: str | None = None
     only: str | None = None
     segment: int | str = 1
+    combine: str = "linear"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "split", parse_split(self.split))
@@ -237,6 +243,8 @@ def validate(options: FitOptions) -> None:
         raise ForecastError("--only selects series of a long table; give --series COL with it")
     if options.dayfirst not in (None, True, False):
         raise ForecastError(f"dayfirst {options.dayfirst!r} must be true or false")
+    if options.combine not in COMBINES:
+        raise ForecastError(f"--combine {options.combine!r} is not one of {', '.join(COMBINES)}")
     if options.fill not in FILLS:
         raise ForecastError(f"--fill {options.fill!r} is not one of {', '.join(FILLS)}")
     if not options.learning_rate > 0:

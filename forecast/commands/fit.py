@@ -16,6 +16,7 @@ from forecast.data.prepared import Prepared, load_series_for
 from forecast.errors import ForecastError
 from forecast.evaluation import metrics as ev
 from forecast.evaluation.baselines import lazy_baselines
+from forecast.evaluation.combination import combination_section, combination_weight
 from forecast.evaluation.intervals import coverage, interval_metrics, origin_widths
 from forecast.evaluation.scoring import evidence, score_all
 from forecast.runs import file_sha256
@@ -157,6 +158,10 @@ def fit_run(
     predicted, metrics, widths = score_with_bands(options, prepared, model, result, baselines)
     if selection is not None:
         metrics["selection"] = selection.record()
+    if options.combine == "linear" and linear_model is not None:
+        metrics["combination"] = combination_for(
+            prepared, model, linear_model, predicted, baselines
+        )
     if not chief:
         log(f"this worker is not the chief: the chief writes {out}")
         return FitReport(out, metrics, series.notes)
@@ -268,6 +273,19 @@ def train_resumable(options: FitOptions, prepared: Prepared, resumable: Resumabl
                 f"--resume {out}"
             ) from None
         raise
+
+
+def combination_for(prepared: Prepared, model, linear_model, predicted, baselines) -> dict:
+    """metrics.json ``combination`` (``--combine linear``): ``w·model + (1 − w)·linear`` with
+    ``w`` fit on the validation windows, scored on the test windows with its own tests."""
+    weight = combination_weight(
+        prepared.actual("val"),
+        predict_lazy(model, prepared, "val"),
+        predict_lazy(linear_model, prepared, "val"),
+    )
+    actual = np.asarray(prepared.lazy_actual("test"))
+    fixed = {name: np.asarray(b) for name, b in baselines.items()}
+    return combination_section(actual, np.asarray(predicted), fixed, weight, prepared.naive_scale())
 
 
 def score_model(options: FitOptions, prepared: Prepared, model, result, baselines) -> tuple:

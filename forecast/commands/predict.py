@@ -13,6 +13,7 @@ from forecast.data.io import STEP_FREQ, Series
 from forecast.data.preprocess import Preprocessing
 from forecast.errors import ForecastError
 from forecast.evaluation.intervals import interval_columns
+from forecast.models import saving
 from forecast.reporting.future_plots import save_future_plot, save_series_future_plot
 
 
@@ -50,6 +51,9 @@ def predict_future(
     table = pd.DataFrame(
         {"timestamp": times, "step": np.arange(1, prep.horizon + 1), "predicted": predicted}
     )
+    combined = combined_future(run_dir, window, predicted, prep)
+    if combined is not None:
+        table["combined"] = combined
     widths = saved_widths(run_dir)
     for key, values in interval_columns(predicted, widths).items():
         table[key] = values
@@ -63,6 +67,20 @@ def predict_future(
         widths,
     )
     return table, out
+
+
+def combined_future(run_dir: Path, window, predicted, prep: Preprocessing):
+    """``w·model + (1 − w)·linear`` of the future window when the run has a combination
+    (metrics.json ``combination``, the linear baseline saved as baseline_linear.keras)."""
+    linear_path = run_dir / runs.LINEAR_FILE
+    if not (run_dir / "metrics.json").is_file() or not linear_path.is_file():
+        return None
+    weight = runs.read_json(run_dir, "metrics.json").get("combination", {}).get("weight")
+    if not isinstance(weight, float | int):
+        return None
+    linear = saving.load_keras_model(linear_path)
+    scaled = np.asarray(linear.predict(window, verbose=0), dtype="float64")[0]
+    return weight * predicted + (1 - weight) * prep.unscale_target(scaled)
 
 
 def saved_widths(run_dir: Path) -> dict[str, list[float]]:

@@ -21,6 +21,8 @@ def metrics_table(metrics: dict) -> str:
     """The model's row, then one row per baseline; skill is against persistence."""
     persistence = metrics["baselines"]["persistence"]["rmse"]
     rows = [(metrics["model"], metrics)]
+    if "combination" in metrics:
+        rows.append((combination_label(metrics), metrics["combination"]))
     for name, scores in metrics["baselines"].items():
         if name == metrics["model"]:
             continue  # --model linear: the linear baseline is the model itself
@@ -85,9 +87,17 @@ def diagnostics_lines(metrics: dict) -> list[str]:
     return lines
 
 
+def combination_label(metrics: dict) -> str:
+    """``gru+linear(w=0.62)``: the combination's row name."""
+    return f"{metrics['model']}+linear(w={metrics['combination']['weight']:.2f})"
+
+
 def candidates(metrics: dict) -> dict[str, float]:
-    """RMSE of the model and every baseline of a fit, by display name."""
+    """RMSE of the model, its combination with the linear baseline and every baseline of a fit,
+    by display name."""
     out = {metrics["model"]: metrics["rmse"]}
+    if "combination" in metrics:
+        out[combination_label(metrics)] = metrics["combination"]["rmse"]
     for name, scores in metrics["baselines"].items():
         if name != metrics["model"]:
             out[f"{name}({scores['season']})" if "season" in scores else name] = scores["rmse"]
@@ -141,6 +151,8 @@ def pooled_verdict(metrics: dict) -> str:
             if not _significant(sig.get("vs_linear")):
                 text += ": not significantly better than the linear baseline"
         return text
+    if "combination" in metrics and winner == combination_label(metrics):
+        return combination_verdict(metrics, scores)
     if winner == "linear":
         return (
             f"verdict: the linear baseline beats {model} (RMSE {scores['linear']:.4g} vs "
@@ -151,6 +163,23 @@ def pooled_verdict(metrics: dict) -> str:
         f"verdict: {winner} beats {model} and every other forecaster (RMSE {scores[winner]:.4g} "
         f"vs {rmse:.4g}{p}); use the naive forecast"
     )
+
+
+def combination_verdict(metrics: dict, scores: dict[str, float]) -> str:
+    """The verdict when ``w·model + (1 − w)·linear`` has the lowest RMSE."""
+    c, model = metrics["combination"], metrics["model"]
+    w, sig = c["weight"], c["significance"]
+    runner = sorted((n for n in scores if n != combination_label(metrics)), key=scores.get)[0]
+    text = (
+        f"verdict: the combination {w:.2f}·{model} + {1 - w:.2f}·linear (weight fit on "
+        f"validation) is the best forecaster here (RMSE {c['rmse']:.4g}, skill "
+        f"{c['skill_vs_persistence']:+.1%} vs persistence; next best {runner} "
+        f"{scores[runner]:.4g}); vs linear DM {p_text(sig.get('vs_linear', {}).get('p_value'))}, "
+        f"vs {model} DM {p_text(sig.get('vs_model', {}).get('p_value'))}"
+    )
+    if not _significant(sig.get("vs_linear")):
+        text += ": not significantly better than the linear baseline"
+    return text + "; `forecast predict` writes it as the `combined` column"
 
 
 def _tie(test: dict | None) -> str:
