@@ -48,6 +48,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--norm", default="window")
+    ap.add_argument("--segment", type=int, default=1, help="rows per recurrent step (SegRNN)")
     ap.add_argument("--steps-per-execution", type=int, default=None)
     ap.add_argument(
         "--no-determinism", action="store_true", help="skip enable_op_determinism (its cost)"
@@ -78,6 +79,7 @@ def main() -> None:
         batch_size=a.batch_size,
         epochs=a.epochs,
         norm=a.norm,
+        segment=a.segment,
         patience=a.epochs,
         **changes,
     )
@@ -88,6 +90,8 @@ def main() -> None:
         json.dumps(
             {
                 "model": a.model,
+                "window": a.window,
+                "segment": a.segment,
                 "batch_size": a.batch_size,
                 "train_samples_per_second": round(result.samples_per_second, 1),
                 "epoch_seconds": [round(s, 3) for s in result.epoch_seconds],
