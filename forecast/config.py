@@ -105,6 +105,8 @@ class FitOptions:
         series: column naming the series of a long table: one model trained on every series
             (``forecast.data.panel``); ``None``: the file is one series.
         only: ``"A,B"``: with ``series``, use these series only.
+        baselines: ``"default"`` (the command's own set), ``"+gbm"`` (add the gradient-boosting
+            baseline, ``forecast.evaluation.gbm``) or ``"-gbm"`` (leave it out).
     """
 
     model: str = "gru"
@@ -134,6 +136,7 @@ class FitOptions:
     distribute: str = "none"
     series: str | None = None
     only: str | None = None
+    baselines: str = "default"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "split", parse_split(self.split))
@@ -222,6 +225,11 @@ def validate(options: FitOptions) -> None:
         raise ForecastError(f"dayfirst {options.dayfirst!r} must be true or false")
     if options.fill not in FILLS:
         raise ForecastError(f"--fill {options.fill!r} is not one of {', '.join(FILLS)}")
+    if options.baselines not in BASELINE_SETS:
+        raise ForecastError(
+            f"--baselines {options.baselines!r} is not one of {', '.join(BASELINE_SETS)}; use "
+            "e.g. --baselines +gbm"
+        )
     if not options.learning_rate > 0:
         raise ForecastError(f"--learning-rate {options.learning_rate!r} must be > 0, e.g. 0.001")
 
@@ -238,3 +246,14 @@ def load_toml(path: Path) -> dict[str, Any]:
 
 
 STRATEGIES = ("none", "mirrored", "multiworker")
+
+
+# --baselines: "default" is each command's own set (fit: without the gradient-boosting baseline,
+# compare: with it); "+gbm" / "-gbm" add / drop it (forecast.evaluation.gbm)
+BASELINE_SETS = ("default", "+gbm", "-gbm")
+
+
+def with_gbm(options: FitOptions, default: bool) -> bool:
+    """Whether ``options.baselines`` asks for the gradient-boosting baseline, ``default`` being
+    the command's own choice."""
+    return {"+gbm": True, "-gbm": False}.get(options.baselines, default)

@@ -86,8 +86,10 @@ def test_compare_writes_table_files_and_runs(compared):
     assert expected | {"rnn-seed42", "rnn-seed43", "gru-seed42", "gru-seed43"} == names
     data = json.loads((out / "comparison.json").read_text())
     rows = {r["model"]: r for r in data["rows"]}
-    assert set(rows) == {"rnn", "gru", "persistence", "seasonal_naive(7)", "linear"}
+    # compare fits the gradient-boosting baseline unless --baselines -gbm
+    assert set(rows) == {"rnn", "gru", "persistence", "seasonal_naive(7)", "linear", "gbm"}
     seeds = [json.loads((out / f"rnn-seed{s}" / "metrics.json").read_text()) for s in (42, 43)]
+    assert rows["gbm"]["kind"] == "baseline" and "vs_gbm" in seeds[0]["significance"]
     assert rows["rnn"]["rmse"] == pytest.approx(np.mean([m["rmse"] for m in seeds]))
     assert rows["rnn"]["params"] == seeds[0]["params"] > 0
     assert rows["persistence"]["rmse"] == pytest.approx(
