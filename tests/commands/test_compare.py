@@ -116,7 +116,7 @@ def test_compare_writes_table_files_and_runs(compared):
     header = (out / "comparison.csv").read_text().splitlines()[0].split(",")
     assert {"dm_p_vs_best", "dm_p_vs_persistence"} <= set(header)
     md = (out / "comparison.md").read_text()
-    assert md.count("\n| ") == 6  # header + 5 rows
+    assert md.count("\n| ") == 7  # header + 6 rows (gbm among the baselines)
     for r in data["rows"]:
         if r["loses_to_persistence"]:
             line = next(x for x in md.splitlines() if x.startswith(f"| {r['model']} |"))

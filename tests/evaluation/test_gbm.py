@@ -127,6 +127,11 @@ def test_fit_with_gbm_scores_it_beside_the_other_baselines(tmp_path):
     table = [line.split()[0] for line in result.stdout.splitlines() if line.startswith("gbm ")]
     assert table == ["gbm"]
     assert json.loads((out / "config.json").read_text())["baselines"] == "+gbm"
+    evaluated = invoke("evaluate", out, csv)  # the trees are not saved: fit again there
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "note: the gbm baseline is fit again" in evaluated.stderr
+    assert any(line.startswith("gbm ") for line in evaluated.stdout.splitlines())
+    assert "vs gbm" in evaluated.stdout
 
 
 def test_a_bad_baselines_value_is_one_line_and_exit_2(tmp_path):
@@ -138,3 +143,14 @@ def test_a_bad_baselines_value_is_one_line_and_exit_2(tmp_path):
         "error: --baselines '+xgb' is not one of default, +gbm, -gbm; use e.g. --baselines +gbm\n"
     )
     assert not list(tmp_path.glob("runs*"))
+
+
+def test_the_python_api_takes_baselines_too(tmp_path):
+    import forecast
+
+    frame = synthetic_frame(160).set_index("date")
+    run = forecast.fit(frame, "linear", window=14, horizon=3, baselines="+gbm", out=tmp_path / "r")
+    assert list(run.table.index) == ["linear", "persistence", "seasonal_naive", "gbm"]
+    assert "vs_gbm" in run.metrics["significance"]
+    with pytest.raises(forecast.ForecastError, match="--baselines 'gbm' is not one of"):
+        forecast.fit(frame, "linear", baselines="gbm", out=tmp_path / "bad")
