@@ -207,6 +207,12 @@ def fit_options(func):
         ),
         click.option("--only", help="With --series: use these series only, e.g. AAPL,MSFT."),
         click.option(
+            "--baselines",
+            help="'+gbm': add a gradient-boosting baseline (scikit-learn, lags and calendar of "
+            "each window) to the scores; '-gbm': leave it out. [default: default: fit without "
+            "it, compare with it]",
+        ),
+        click.option(
             "--config",
             "config_file",
             type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -118,6 +118,8 @@ class FitOptions:
             ``"auto"``: chosen on validation (1 or the season).
         combine: ``"linear"`` also reports ``w·model + (1 − w)·linear`` with ``w`` fit on the
             validation windows (``forecast.evaluation.combination``); ``"none"`` does not.
+        baselines: ``"default"`` (the command's own set), ``"+gbm"`` (add the gradient-boosting
+            baseline, ``forecast.evaluation.gbm``) or ``"-gbm"`` (leave it out).
     """
 
     model: str = "gru"
@@ -149,6 +151,7 @@ class FitOptions:
     only: str | None = None
     segment: int | str = 1
     combine: str = "linear"
+    baselines: str = "default"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "split", parse_split(self.split))
@@ -247,6 +250,11 @@ def validate(options: FitOptions) -> None:
         raise ForecastError(f"--combine {options.combine!r} is not one of {', '.join(COMBINES)}")
     if options.fill not in FILLS:
         raise ForecastError(f"--fill {options.fill!r} is not one of {', '.join(FILLS)}")
+    if options.baselines not in BASELINE_SETS:
+        raise ForecastError(
+            f"--baselines {options.baselines!r} is not one of {', '.join(BASELINE_SETS)}; use "
+            "e.g. --baselines +gbm"
+        )
     if not options.learning_rate > 0:
         raise ForecastError(f"--learning-rate {options.learning_rate!r} must be > 0, e.g. 0.001")
 
@@ -268,3 +276,14 @@ def load_toml(path: Path) -> dict[str, Any]:
 
 
 STRATEGIES = ("none", "mirrored", "multiworker")
+
+
+# --baselines: "default" is each command's own set (fit: without the gradient-boosting baseline,
+# compare: with it); "+gbm" / "-gbm" add / drop it (forecast.evaluation.gbm)
+BASELINE_SETS = ("default", "+gbm", "-gbm")
+
+
+def with_gbm(options: FitOptions, default: bool) -> bool:
+    """Whether ``options.baselines`` asks for the gradient-boosting baseline, ``default`` being
+    the command's own choice."""
+    return {"+gbm": True, "-gbm": False}.get(options.baselines, default)

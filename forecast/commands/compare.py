@@ -20,11 +20,12 @@ import pandas as pd
 from forecast import runs
 from forecast.commands.fit import score_with_bands
 from forecast.commands.run_writer import BUNDLED_DATA, RunOutputs, write_run
-from forecast.config import FitOptions
+from forecast.config import FitOptions, with_gbm
 from forecast.data.prepared import load_series_for
 from forecast.errors import ForecastError
 from forecast.evaluation import metrics as ev
 from forecast.evaluation.baselines import naive_baselines
+from forecast.evaluation.gbm import gbm_forecast
 from forecast.evaluation.significance import dm_test, origin_losses
 from forecast.models.registry import REGISTRY
 from forecast.reporting.tables import LOSES, NEAR_BEST, markdown_table
@@ -112,6 +113,9 @@ def compare(
     log("training the linear baseline once ...")
     linear_model, _ = train_one("linear", prepared, options.replace(model="linear"), verbose=0)
     baselines["linear"] = predict_part(linear_model, prepared)
+    if with_gbm(options, default=True):  # compare shows it unless --baselines -gbm
+        log("fitting the gradient-boosting baseline once ...")
+        baselines["gbm"] = gbm_forecast(prepared, options.seed, options.calendar != "none")
 
     results: dict[str, ModelRuns] = {m: ModelRuns(m) for m in models}
     started, total = time.monotonic(), len(models) * seeds
@@ -255,7 +259,7 @@ def comparison_rows(results: dict[str, ModelRuns], linear_model, options: FitOpt
             {
                 "model": label,
                 "kind": "baseline",
-                "seeds": 1 if name == "linear" else 0,
+                "seeds": 1 if name in ("linear", "gbm") else 0,
                 "rmse": scores["rmse"],
                 "rmse_sd": 0.0,
                 "mae": scores["mae"],

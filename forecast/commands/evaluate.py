@@ -11,7 +11,9 @@ from forecast.models import saving
 
 def evaluate_run(run_dir: Path, csv: Path, log=print, only: str | None = None) -> dict:
     """Score a saved run (and its saved linear baseline) on the test split of ``csv`` (a
-    ``--series`` run: every series it knows, per series and pooled)."""
+    ``--series`` run: every series it knows, per series and pooled). A run fit with
+    ``--baselines +gbm`` has its gradient-boosting baseline fit again on ``csv``'s training and
+    validation rows."""
     from forecast.data.prepared import reprepare
     from forecast.evaluation.baselines import naive_baselines
     from forecast.evaluation.scoring import evidence, score_all
@@ -29,6 +31,12 @@ def evaluate_run(run_dir: Path, csv: Path, log=print, only: str | None = None) -
         if linear_path.exists()
         else predicted
     )
+    if config.get("baselines") == "+gbm":  # trees are not saved (no pickle): fit them again
+        from forecast.evaluation.gbm import gbm_forecast
+
+        log("note: the gbm baseline is fit again on this CSV's training and validation rows")
+        seed = config.get("seed") if isinstance(config.get("seed"), int) else 0
+        baselines["gbm"] = gbm_forecast(prepared, seed, config.get("calendar") != "none")
     metrics = score_all(prepared, predicted, baselines)
     names = {}
     if prep.series is not None:

@@ -11,12 +11,13 @@ import numpy as np
 
 from forecast import runs
 from forecast.commands.run_writer import RunOutputs, write_run
-from forecast.config import FitOptions
+from forecast.config import FitOptions, with_gbm
 from forecast.data.prepared import Prepared, load_series_for
 from forecast.errors import ForecastError
 from forecast.evaluation import metrics as ev
 from forecast.evaluation.baselines import lazy_baselines
 from forecast.evaluation.combination import combination_section, combination_weight
+from forecast.evaluation.gbm import gbm_forecast
 from forecast.evaluation.intervals import coverage, interval_metrics, origin_widths
 from forecast.evaluation.scoring import evidence, score_all
 from forecast.runs import file_sha256
@@ -154,6 +155,9 @@ def fit_run(
         penalty = linear_result.ridge_penalty
         log(f"linear baseline: ridge penalty {penalty:.3g}, chosen on validation")
         baselines["linear"] = predict_lazy(linear_model, prepared)
+    if with_gbm(options, default=False):
+        log("fitting the gradient-boosting baseline on the same windows ...")
+        baselines["gbm"] = gbm_forecast(prepared, options.seed, options.calendar != "none")
 
     predicted, metrics, widths = score_with_bands(options, prepared, model, result, baselines)
     if selection is not None:

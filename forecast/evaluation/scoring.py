@@ -39,8 +39,8 @@ def score_windows(actual, predicted, baselines: dict, scale: float, prep: Prepro
 
 def evidence(actual, predicted, baselines: dict) -> dict:
     """metrics.json ``significance`` (Diebold–Mariano against persistence and, when present, the
-    linear baseline) and ``diagnostics`` (does the forecast repeat the last value?) of a test
-    forecast."""
+    linear and gradient-boosting baselines) and ``diagnostics`` (does the forecast repeat the last
+    value?) of a test forecast."""
     from forecast.evaluation.diagnostics import diagnose
     from forecast.evaluation.significance import versus_baselines
 

@@ -122,7 +122,7 @@ def versus_baselines(
     actual: np.ndarray,
     predicted: np.ndarray,
     baselines: dict[str, np.ndarray],
-    names: tuple[str, ...] = ("persistence", "linear"),
+    names: tuple[str, ...] = ("persistence", "linear", "gbm"),
 ) -> dict:
     """metrics.json ``significance``: ``{"vs_<name>": {"dm_stat", "p_value"}}`` of the model's
     ``(n_windows, horizon)`` forecast against each named baseline (``dm_stat < 0``: the model is

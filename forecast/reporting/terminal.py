@@ -148,15 +148,18 @@ def pooled_verdict(metrics: dict) -> str:
         )
         if model != "linear":
             text += f"; vs linear DM {p_lin}, vs persistence DM {p_per}"
+            if "vs_gbm" in sig:
+                text += f", vs gbm DM {p_text(sig['vs_gbm'].get('p_value'))}"
             if not _significant(sig.get("vs_linear")):
                 text += ": not significantly better than the linear baseline"
         return text
     if "combination" in metrics and winner == combination_label(metrics):
         return combination_verdict(metrics, scores)
-    if winner == "linear":
+    if winner in ("linear", "gbm"):  # the trained baselines: linear, gradient boosting
+        test = sig.get(f"vs_{winner}")
         return (
-            f"verdict: the linear baseline beats {model} (RMSE {scores['linear']:.4g} vs "
-            f"{rmse:.4g}, DM {p_lin}{_tie(sig.get('vs_linear'))}); use it"
+            f"verdict: the {winner} baseline beats {model} (RMSE {scores[winner]:.4g} vs "
+            f"{rmse:.4g}, DM {p_text((test or {}).get('p_value'))}{_tie(test)}); use it"
         )
     p = f", DM {p_per}{_tie(sig.get('vs_persistence'))}" if winner == "persistence" else ""
     return (
@@ -223,9 +226,9 @@ def compare_verdict(rows: list[dict], alpha: float = 0.05) -> str:
     best_model = models[0]
     p_value = best_model.get("dm_p_vs_best")
     p = p_text(p_value) + (", not significant" if p_value is not None and p_value >= alpha else "")
-    if winner["model"] == "linear":
+    if winner["model"] in ("linear", "gbm"):
         return (
-            f"verdict: the linear baseline beats every recurrent model (RMSE "
+            f"verdict: the {winner['model']} baseline beats every recurrent model (RMSE "
             f"{winner['rmse']:.4g} vs {best_model['model']} {best_model['rmse']:.4g}, DM {p}); "
             "use it"
         )

@@ -86,8 +86,10 @@ def test_compare_writes_table_files_and_runs(compared):
     assert expected | {"rnn-seed42", "rnn-seed43", "gru-seed42", "gru-seed43"} == names
     data = json.loads((out / "comparison.json").read_text())
     rows = {r["model"]: r for r in data["rows"]}
-    assert set(rows) == {"rnn", "gru", "persistence", "seasonal_naive(7)", "linear"}
+    # compare fits the gradient-boosting baseline unless --baselines -gbm
+    assert set(rows) == {"rnn", "gru", "persistence", "seasonal_naive(7)", "linear", "gbm"}
     seeds = [json.loads((out / f"rnn-seed{s}" / "metrics.json").read_text()) for s in (42, 43)]
+    assert rows["gbm"]["kind"] == "baseline" and "vs_gbm" in seeds[0]["significance"]
     assert rows["rnn"]["rmse"] == pytest.approx(np.mean([m["rmse"] for m in seeds]))
     assert rows["rnn"]["params"] == seeds[0]["params"] > 0
     assert rows["persistence"]["rmse"] == pytest.approx(
@@ -114,7 +116,7 @@ def test_compare_writes_table_files_and_runs(compared):
     header = (out / "comparison.csv").read_text().splitlines()[0].split(",")
     assert {"dm_p_vs_best", "dm_p_vs_persistence"} <= set(header)
     md = (out / "comparison.md").read_text()
-    assert md.count("\n| ") == 6  # header + 5 rows
+    assert md.count("\n| ") == 7  # header + 6 rows (gbm among the baselines)
     for r in data["rows"]:
         if r["loses_to_persistence"]:
             line = next(x for x in md.splitlines() if x.startswith(f"| {r['model']} |"))

@@ -46,6 +46,18 @@ def test_fit_verdict_names_the_model_and_flags_a_non_significant_lead():
     assert not fit_verdict(fit_metrics(3.5, 3.6, p_linear=0.01)).endswith("linear baseline")
 
 
+def test_fit_verdict_names_the_gbm_baseline_when_it_wins():
+    m = fit_metrics(3.8, 3.7)
+    m["baselines"]["gbm"] = {"rmse": 3.5}
+    m["significance"]["vs_gbm"] = {"dm_stat": 2.9, "p_value": 0.004}
+    line = fit_verdict(m)
+    assert line == "verdict: the gbm baseline beats gru (RMSE 3.5 vs 3.8, DM p=0.004); use it"
+    m["rmse"], m["baselines"]["gbm"]["rmse"] = 3.4, 3.9
+    assert "vs gbm DM p=0.004" in fit_verdict(m)
+    rows = [row("gru", 3.8), row("linear", 3.7, "baseline"), row("gbm", 3.5, "baseline")]
+    assert compare_verdict(rows).startswith("verdict: the gbm baseline beats every recurrent")
+
+
 def test_fit_verdict_names_persistence_when_it_wins():
     line = fit_verdict(fit_metrics(4.5, 4.2, persistence_rmse=4.0))
     assert line == (
