@@ -117,6 +117,7 @@ def compare(
     models: list[str] | str | None = None,
     seeds: int = 3,
     *,
+    segments: str | list[int] = "auto",
     out: str | Path | None = None,
     overwrite: bool = False,
     config: str | Path | None = None,
@@ -131,6 +132,8 @@ def compare(
         data: a CSV or parquet path, or a pandas DataFrame.
         models: architectures (default ``rnn, lstm, gru, hybrid``), a list or ``"a,b"``.
         seeds: seeds per architecture (``seed``, ``seed + 1``, ...).
+        segments: segment lengths every recurrent architecture is trained with (``[1, 7]``, or
+            ``"auto"``: point-wise and, once the window spans two seasons, one season).
         out: the comparison directory (default ``runs/<timestamp>-compare``).
         overwrite, config, verbose, log, **options: as for ``fit``.
 
@@ -138,15 +141,16 @@ def compare(
         The ``Comparison``.
     """
     from forecast.commands.compare import compare as compare_command
-    from forecast.commands.compare import parse_models
+    from forecast.commands.compare_plan import ComparePlan, parse_models
 
     names = parse_models(models if models is None or isinstance(models, str) else ",".join(models))
+    plan = ComparePlan(names, seeds, segments if isinstance(segments, str) else tuple(segments))
     opts = options_from(config, **options)
     out = Path(out) if out is not None else runs.default_run_dir("compare")
     with data_file(data) as path, chief_lock(out, opts):
         bundle = isinstance(data, pd.DataFrame)
         result = compare_command(
-            path, opts, names, seeds, out, overwrite, verbose, log=log, bundle_data=bundle
+            path, opts, plan, out, overwrite, verbose, log=log, bundle_data=bundle
         )
     return Comparison(result.out, result.rows, result.models, list(result.notes))
 
@@ -264,7 +268,7 @@ def memory_test(
         A ``MemoryResult``: ``rows`` (one per model, length and seed: ``mse``, ``solved``,
         ``steps``, ``seconds``), ``histories``, ``gradients`` and ``settings``.
     """
-    from forecast.commands.compare import parse_models
+    from forecast.commands.compare_plan import parse_models
     from forecast.experiments.memory_run import memory_settings, run_memory
 
     names = parse_models(models if models is None or isinstance(models, str) else ",".join(models))

@@ -101,6 +101,13 @@ def fit(
     help="Seeds per architecture (--seed, +1, …).",
 )
 @click.option(
+    "--segments",
+    default="auto",
+    show_default=True,
+    help="Segment lengths every recurrent model is trained with, e.g. 1,7 (1: point-wise); "
+    "'auto': 1 and the season once the window spans two seasons.",
+)
+@click.option(
     "--task",
     type=click.Choice(["forecast", "memory"]),
     default="forecast",
@@ -127,6 +134,7 @@ def compare(
     csv: Path | None,
     model_list: str,
     seeds: int,
+    segments: str,
     task: str,
     lengths: str | None,
     max_steps: int | None,
@@ -173,6 +181,7 @@ def compare(
         csv,
         model_list,
         seeds,
+        segments=segments,
         out=out,
         overwrite=overwrite,
         config=config_file,

@@ -14,14 +14,18 @@ OVERLAY_WINDOWS = 120
 
 
 def plot_rmse_by_model(ax, rows: list[dict]):
-    """Bars of mean RMSE per model with each seed as a dot and the sd as an error bar; the
-    baselines as horizontal lines."""
+    """Bars of mean RMSE per model with each seed as a dot and the sd as an error bar, each
+    model's combination with the linear baseline as a hatched bar beside it; the baselines as
+    horizontal lines."""
     models = [r for r in rows if r["kind"] == "model"]
+    combos = {r["model"].removesuffix("+linear"): r for r in rows if r["kind"] == "combination"}
     x = np.arange(len(models))
+    width = 0.4 if combos else 0.8
     colours = ["tab:red" if r["loses_to_persistence"] else "tab:blue" for r in models]
     ax.bar(
         x,
         [r["rmse"] for r in models],
+        width,
         yerr=[r["rmse_sd"] for r in models],
         capsize=4,
         color=colours,
@@ -29,6 +33,20 @@ def plot_rmse_by_model(ax, rows: list[dict]):
     )
     for i, r in enumerate(models):
         ax.plot(np.full(len(r["rmse_by_seed"]), i), r["rmse_by_seed"], "k.", ms=5)
+    paired = [(i, combos[r["model"]]) for i, r in enumerate(models) if r["model"] in combos]
+    if paired:
+        ax.bar(
+            [i + width for i, _ in paired],
+            [c["rmse"] for _, c in paired],
+            width,
+            yerr=[c["rmse_sd"] for _, c in paired],
+            capsize=3,
+            color="tab:green",
+            alpha=0.5,
+            hatch="//",
+            label="+ linear (w fit on validation)",
+        )
+        x = x + width / 2
     for r in rows:
         if r["kind"] == "baseline":
             name = r["model"].split("(")[0]
@@ -39,7 +57,14 @@ def plot_rmse_by_model(ax, rows: list[dict]):
                 lw=1.2,
                 label=f"{r['model']} {r['rmse']:.3g}",
             )
-    ax.set_xticks(x, [r["model"] + (" *" if r["best"] else "") for r in models])
+    best = next((r["model"] for r in rows if r["best"]), "")
+    ax.set_xticks(
+        x,
+        [
+            r["model"] + (" *" if r["best"] or best == f"{r['model']}+linear" else "")
+            for r in models
+        ],
+    )
     ax.set_ylabel("test RMSE (target units)")
     lows = [r["rmse"] for r in rows]
     ax.set_ylim(0.8 * min(lows), 1.1 * max(r["rmse"] + r["rmse_sd"] for r in rows))

@@ -17,7 +17,12 @@ from forecast.data.windows import WindowArray
 matplotlib.use("Agg")
 
 
-BASELINE_STYLE = {"persistence": ":", "seasonal_naive": "-.", "linear": "--"}
+BASELINE_STYLE = {
+    "persistence": ":",
+    "seasonal_naive": "-.",
+    "linear": "--",
+    "gbm": (0, (3, 1, 1, 1, 1, 1)),
+}
 
 
 def date_axis(ax):

@@ -223,6 +223,12 @@ def compare_verdict(rows: list[dict], alpha: float = 0.05) -> str:
     tie = f"; not significantly better than {', '.join(near)} (DM p >= {alpha:g})" if near else ""
     if winner["kind"] == "model":
         return f"verdict: {winner['model']} is the best forecaster (RMSE {winner['rmse']:.4g}){tie}"
+    if winner["kind"] == "combination":
+        return (
+            f"verdict: {winner['model']} (the model averaged with the linear baseline, weight "
+            f"{winner['weight']:.2f} fit on validation) is the best forecaster (RMSE "
+            f"{winner['rmse']:.4g}){tie}"
+        )
     best_model = models[0]
     p_value = best_model.get("dm_p_vs_best")
     p = p_text(p_value) + (", not significant" if p_value is not None and p_value >= alpha else "")

@@ -7,8 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from forecast.cli import cli
-from forecast.commands.compare import ModelRuns, comparison_rows, parse_models
+from forecast.commands.compare_plan import parse_models
 from forecast.errors import ForecastError
+from forecast.evaluation.comparison import ModelRuns, comparison_rows
 from forecast.reporting.tables import LOSES, text_table
 from tests.conftest import synthetic_frame
 
@@ -87,7 +88,10 @@ def test_compare_writes_table_files_and_runs(compared):
     data = json.loads((out / "comparison.json").read_text())
     rows = {r["model"]: r for r in data["rows"]}
     # compare fits the gradient-boosting baseline unless --baselines -gbm
-    assert set(rows) == {"rnn", "gru", "persistence", "seasonal_naive(7)", "linear", "gbm"}
+    assert set(rows) == {
+        *("rnn", "gru", "rnn+linear", "gru+linear"),
+        *("persistence", "seasonal_naive(7)", "linear", "gbm"),
+    }
     seeds = [json.loads((out / f"rnn-seed{s}" / "metrics.json").read_text()) for s in (42, 43)]
     assert rows["gbm"]["kind"] == "baseline" and "vs_gbm" in seeds[0]["significance"]
     assert rows["rnn"]["rmse"] == pytest.approx(np.mean([m["rmse"] for m in seeds]))
@@ -116,7 +120,7 @@ def test_compare_writes_table_files_and_runs(compared):
     header = (out / "comparison.csv").read_text().splitlines()[0].split(",")
     assert {"dm_p_vs_best", "dm_p_vs_persistence"} <= set(header)
     md = (out / "comparison.md").read_text()
-    assert md.count("\n| ") == 7  # header + 6 rows (gbm among the baselines)
+    assert md.count("\n| ") == 9  # header + 8 rows (2 models, 2 combinations, 4 baselines)
     for r in data["rows"]:
         if r["loses_to_persistence"]:
             line = next(x for x in md.splitlines() if x.startswith(f"| {r['model']} |"))
@@ -132,3 +136,27 @@ def test_compare_bad_models_fails_cleanly(tmp_path, sine_csv):
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --models 'gru,tcn': unknown model(s) tcn")
     assert not out.exists()
+
+
+def test_compare_answers_point_wise_and_segment_wise(tmp_path, sine_csv):
+    out = tmp_path / "cmp"
+    args = ["compare", str(sine_csv), "--models", "gru,linear", "--seeds", "1"]
+    args += [*TINY, "--segments", "1,4", "--baselines", "-gbm", "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "comparison.json").read_text())
+    rows = {r["model"]: r for r in data["rows"]}
+    assert {"gru", "gru-seg4", "gru+linear", "gru-seg4+linear", "linear"} <= set(rows)
+    assert "linear-seg4" not in rows  # the linear model has no recurrence to segment
+    seg = json.loads((out / "gru-seg4-seed42" / "metrics.json").read_text())
+    assert seg["segment"] == 4 and rows["gru-seg4"]["rmse"] == pytest.approx(seg["rmse"])
+    assert rows["gru-seg4+linear"]["rmse"] == pytest.approx(seg["combination"]["rmse"])
+
+
+@pytest.mark.parametrize("segments", ["0", "1,9", "x"])
+def test_bad_segments_are_one_line_errors(tmp_path, sine_csv, segments):
+    args = ["compare", str(sine_csv), "--models", "gru", "--seeds", "1", *TINY]
+    result = CliRunner().invoke(cli, [*args, "--segments", segments, "--out", str(tmp_path / "c")])
+    assert result.exit_code == 2
+    assert "--segments" in result.output and "between 1 and the window (8)" in result.output
+    assert not (tmp_path / "c").exists()

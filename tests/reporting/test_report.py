@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from forecast.commands.compare import ALPHA, add_significance
 from forecast.config import FitOptions
+from forecast.evaluation.comparison import ALPHA, add_significance
 from forecast.reporting.tables import NEAR_BEST, marks
 from forecast.reporting.terminal import (
     compare_verdict,
