@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from forecast import runs
-from forecast.config import TUNE_BUDGET_MINUTES, TUNE_TRIALS, FitOptions, load_toml
+from forecast.config import AUTO, TUNE_BUDGET_MINUTES, TUNE_TRIALS, FitOptions, load_toml
 from forecast.data.sources import data_file
 from forecast.errors import ForecastError
 from forecast.results import Comparison, Run, _silent
@@ -191,6 +191,11 @@ def tune(
     from forecast.commands.tune import tune as tune_command
 
     opts = options_from(config, model=model, **options)
+    if AUTO in (opts.window, opts.segment):
+        raise ForecastError(
+            "tune searches the window itself and trains at one segment length; give numbers for "
+            "--window and --segment (e.g. --window 30 --segment 1)"
+        )
     out = Path(out) if out is not None else runs.default_run_dir(f"tune-{opts.model}")
     with data_file(data) as path:
         return tune_command(path, opts, out, trials, budget_minutes, overwrite, verbose, log)

@@ -55,6 +55,8 @@ def parse_segments(text: str | None, options: FitOptions, season: int) -> tuple[
     segments of one season (so the classic comparison is answered both ways)."""
     if isinstance(text, tuple):
         text = ",".join(map(str, text))
+    if text in (None, AUTO) and options.segment not in (1, AUTO):  # --segment S: that one only
+        text = str(options.segment)
     if text in (None, AUTO):
         return (1, season) if season >= 2 and options.window >= 2 * season else (1,)
     try:

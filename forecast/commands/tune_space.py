@@ -31,7 +31,8 @@ DATA_KEYS = ("window", "norm", "calendar")  # the hyper-parameters that change t
 
 def window_choices(start: FitOptions, season: int, n_rows: int) -> list[int]:
     """Input windows to search: multiples of the season (of the horizon when the frequency has no
-    season) that still leave windows in every split, plus the starting window.
+    season) that still leave windows in every split and hold at least one ``--segment``, plus the
+    starting window.
 
     Returns:
         Sorted distinct window lengths, never empty (the starting window was already checked).
@@ -43,7 +44,8 @@ def window_choices(start: FitOptions, season: int, n_rows: int) -> list[int]:
             check_enough_rows(n_rows, base * k, start.horizon, start.split)
         except ForecastError:
             break
-        fits.append(base * k)
+        if base * k >= start.segment:
+            fits.append(base * k)
     return sorted({*fits, start.window})
 
 
