@@ -27,7 +27,8 @@ def run(args: list[str]) -> str:
     done = subprocess.run(
         [sys.executable, *args], capture_output=True, text=True, check=True, cwd=HERE.parent
     )
-    return done.stdout.strip().splitlines()[-1]
+    lines = done.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def reference(csv: Path, cell: str, window: int, epochs: int) -> float:
