@@ -55,7 +55,8 @@ CELLS = [
         1. the data; 2. how a window is built and scaled (and why nothing leaks);
         3. the gate equations of RNN, LSTM and GRU next to what they cost in parameters;
         4. one model with `forecast.fit`, then the comparison (`forecast.compare`) on weather
-        and stock data, with the baselines as rows and Diebold–Mariano significance;
+        and stock data, every architecture point-wise and segment-wise, with the baselines as
+        rows and Diebold–Mariano significance;
         5. prediction intervals and their coverage on the test split; 6. the adding problem and
         the vanishing gradient; 7. the LSTM→GRU hybrid; 8. what to use when.
 
@@ -364,7 +365,9 @@ CELLS = [
         From Python, one model at a time is `forecast.fit`: it trains one architecture with one
         seed, scores it and the three baselines on the same test windows and writes a run
         directory. `run.table` is that scoring (skill is relative to persistence) and
-        `run.plot()` the run's forecast figure.
+        `run.plot()` the run's forecast figure. The run also scores the model averaged with the
+        linear baseline, $w \\cdot \\text{model} + (1-w) \\cdot \\text{linear}$ with $w$ fit on
+        validation (`run.metrics['combination']`); the verdict names it when it wins.
         """
     ),
     code(
@@ -372,6 +375,10 @@ CELLS = [
         run = forecast.fit(ROOT / 'data' / 'weather.csv', model='gru', out=OUT / 'weather-gru',
                            **FIT)
         display(run.table.round(3))
+        combo = run.metrics.get('combination')
+        if combo:
+            print(f"{run.metrics['model']}+linear (w = {combo['weight']:.2f}): RMSE "
+                  f"{combo['rmse']:.3f}")
         print(run.verdict)
         show(run.plot(), dpi=100)
         """
@@ -380,10 +387,15 @@ CELLS = [
         """
         One fit with one seed says little about an architecture. `forecast.compare` prepares the
         windows once, trains the linear baseline once (ridge regression in closed form, penalty
-        chosen on validation) and trains every architecture with `SEEDS` seeds on the same
-        windows, with Adam and early stopping on the validation loss. Every row is scored on the
-        same test windows, in the target's units; **the baselines are rows of the table**:
-        persistence (tomorrow = today), seasonal naive, linear.
+        chosen on validation) and a gradient-boosting baseline (`gbm`) once, and trains every
+        architecture with `SEEDS` seeds on the same windows, with Adam and early stopping on the
+        validation loss. Every architecture is trained twice over: **point-wise** (one recurrent
+        step per row: `gru`) and, since the window spans two seasons, **segment-wise** (the
+        window cut into segments of one season, each embedded and fed to the cell as one step:
+        `gru-seg7`, 30 rows in 5 steps). Each one averaged with the linear baseline is a row of
+        its own (`gru+linear`, kind `combination`). Every row is scored on the same test
+        windows, in the target's units; **the baselines are rows of the table**: persistence
+        (tomorrow = today), seasonal naive, linear, gbm.
 
         Marks: `BEST` is the lowest RMSE among models *and* baselines; `≈ BEST` marks every row
         whose difference from it is not significant (Diebold–Mariano test, HLN small-sample
@@ -393,6 +405,11 @@ CELLS = [
     ),
     code(
         """
+        def significant(p_value, alpha=0.05):
+            \"\"\"p < alpha; a missing or undefined p-value is not significant.\"\"\"
+            return p_value is not None and not math.isnan(p_value) and p_value < alpha
+
+
         def significance(rows):
             \"\"\"RMSE and the two DM p-values of every row, as a table.\"\"\"
             table = pd.DataFrame([{
@@ -414,7 +431,7 @@ CELLS = [
             top, pers, lin = models[0], by['persistence'], by['linear']
             near = [r['model'] for r in rows if r.get('near_best')]
             winners = [r['model'] for r in models if r['rmse'] < pers['rmse']
-                       and (r['dm_p_vs_persistence'] or 1) < 0.05]
+                       and significant(r['dm_p_vs_persistence'])]
             lines = [f"On the {data} data the lowest RMSE is **{best['model']}**'s "
                      f"({best['rmse']:.4g}, a {best['kind']})."]
             lines.append(
@@ -440,6 +457,75 @@ CELLS = [
                 lines.append('Persistence itself is ' + ('the best row.' if pers['best'] else
                              'within noise of the best row.'))
             return ' '.join(lines)
+
+
+        def cell(name, segments):
+            \"\"\"A row's name: 'gru' point-wise (segments ''), 'gru-seg7' segment-wise.\"\"\"
+            return f'{name}-{segments}' if segments else name
+
+
+        def seed_mean_loss(res, name, combined=False):
+            \"\"\"Per-origin test losses of a row, averaged over its seeds (as compare does).\"\"\"
+            runs = res.models[name]
+            return np.mean(runs.combined_losses if combined else runs.losses, axis=0)
+
+
+        def classic_ranking(res, data, horizon):
+            \"\"\"Do the gated cells (LSTM, GRU) beat the simple RNN, point-wise and segment-wise?
+            Then: does averaging with the linear baseline help, and where does gbm land?\"\"\"
+            by = {r['model']: r for r in res.rows}
+            ways = sorted({n.partition('-')[2] for n in res.models}, key=lambda w: (w != '', w))
+            lines = [f'**The classic ranking on the {data} data** (the gated cells beat the simple '
+                     'RNN; RMSE mean over seeds, DM p of each gated cell against the RNN):']
+            for way in ways:
+                how = (f"segment-wise ({way.removeprefix('seg')}-row segments)" if way
+                       else 'point-wise')
+                rnn = cell('rnn', way)
+                gated = [cell(n, way) for n in ('lstm', 'gru') if cell(n, way) in res.models]
+                if rnn not in res.models or not gated:
+                    lines.append(f'- {how}: not measured (it needs rnn and lstm or gru).')
+                    continue
+                parts, better, worse = [], [], []
+                for g in gated:
+                    p_value = forecast.dm_test(seed_mean_loss(res, g), seed_mean_loss(res, rnn),
+                                               horizon).p_value
+                    parts.append(f"{g} {by[g]['rmse']:.4g} (DM {p_text(p_value)})")
+                    if significant(p_value):
+                        (better if by[g]['rmse'] < by[rnn]['rmse'] else worse).append(g)
+                if len(better) == len(gated):
+                    verdict = '**holds**'
+                elif better:
+                    verdict = f"**holds only for {', '.join(better)}**"
+                elif worse:
+                    verdict = (f"**is reversed**: {rnn} is significantly better than "
+                               + ', '.join(worse))
+                else:
+                    verdict = '**does not hold**: no gated cell is significantly better'
+                lines.append(f"- {how}: {rnn} {by[rnn]['rmse']:.4g} vs " + ', '.join(parts)
+                             + f'; the ranking {verdict}.')
+            combos = [r for r in res.rows if r['kind'] == 'combination']
+            if combos:
+                helped = [r['model'] for r in combos
+                          if r['rmse'] < by[r['model'].removesuffix('+linear')]['rmse']]
+                top = min(combos, key=lambda r: r['rmse'])
+                alone = min((r for r in res.rows if r['kind'] == 'model'), key=lambda r: r['rmse'])
+                p_value = forecast.dm_test(
+                    seed_mean_loss(res, top['model'].removesuffix('+linear'), combined=True),
+                    seed_mean_loss(res, alone['model']), horizon).p_value
+                lines.append(
+                    f"- averaged with the linear baseline ({by['linear']['rmse']:.4g}): the RMSE "
+                    f"fell for {len(helped)} of {len(combos)} cells; the best combination, "
+                    f"{top['model']} (w = {top['weight']:.2f}), {top['rmse']:.4g} vs the best "
+                    f"cell alone, {alone['model']}, {alone['rmse']:.4g} (DM {p_text(p_value)}).")
+            if 'gbm' in by:
+                g = by['gbm']
+                rank = sorted(res.rows, key=lambda r: r['rmse']).index(g) + 1
+                lines.append(
+                    f"- gbm: RMSE {g['rmse']:.4g}, row {rank} of {len(res.rows)} by RMSE ("
+                    + ('the best row' if g['best']
+                       else f"DM vs the best {p_text(g['dm_p_vs_best'])}")
+                    + ').')
+            return '\\n'.join(lines)
         """
     ),
     md(
@@ -459,6 +545,7 @@ CELLS = [
         """
         display(significance(res_weather.rows))
         display(Markdown(story(res_weather.rows, 'weather')))
+        display(Markdown(classic_ranking(res_weather, 'weather', HORIZON)))
         """
     ),
     code(
@@ -483,6 +570,7 @@ CELLS = [
         print(res_stock.verdict)
         display(significance(res_stock.rows))
         display(Markdown(story(res_stock.rows, 'stock')))
+        display(Markdown(classic_ranking(res_stock, 'stock', STOCK_FIT['horizon'])))
         """
     ),
     code(
@@ -687,28 +775,35 @@ CELLS = [
     code(
         """
         def hybrid_vs_parents(res, data, horizon):
-            if 'hybrid' not in res.models:
-                return f'- {data}: the hybrid was not among the models of this execution.'
+            \"\"\"One bullet per way the hybrid was trained (point-wise, segment-wise).\"\"\"
+            ways = sorted({n.partition('-')[2] for n in res.models if n.startswith('hybrid')},
+                          key=lambda w: (w != '', w))
+            if not ways:
+                return [f'- {data}: the hybrid was not among the models of this execution.']
             by = {r['model']: r for r in res.rows}
-            loss = {n: np.mean(m.losses, axis=0) for n, m in res.models.items()}
-            h = by['hybrid']
-            out = [f"- **{data}**: hybrid RMSE {h['rmse']:.4g}, {h['params']:,} parameters, "
-                   f"{h['seconds_per_epoch']:.2f} s/epoch"]
-            better = []
-            for parent in ('lstm', 'gru'):
-                if parent in by:
-                    q = by[parent]
-                    p_value = forecast.dm_test(loss['hybrid'], loss[parent], horizon).p_value
-                    out.append(f"{parent} {q['rmse']:.4g} ({q['params']:,} parameters, "
-                               f"{q['seconds_per_epoch']:.2f} s/epoch; DM {p_text(p_value)})")
-                    better.append(h['rmse'] < q['rmse'] and p_value < 0.05)
-            verdict = ('significantly better than both parents' if better and all(better)
-                       else 'not significantly better than both parents')
-            return '; vs '.join(out) + f'. The hybrid is **{verdict}** here.'
+            bullets = []
+            for way in ways:
+                hybrid = cell('hybrid', way)
+                h = by[hybrid]
+                out = [f"- **{data}**, {hybrid}: RMSE {h['rmse']:.4g}, {h['params']:,} parameters, "
+                       f"{h['seconds_per_epoch']:.2f} s/epoch"]
+                better = []
+                for parent in (cell('lstm', way), cell('gru', way)):
+                    if parent in by:
+                        q = by[parent]
+                        p_value = forecast.dm_test(seed_mean_loss(res, hybrid),
+                                                   seed_mean_loss(res, parent), horizon).p_value
+                        out.append(f"{parent} {q['rmse']:.4g} ({q['params']:,} parameters, "
+                                   f"{q['seconds_per_epoch']:.2f} s/epoch; DM {p_text(p_value)})")
+                        better.append(h['rmse'] < q['rmse'] and significant(p_value))
+                verdict = ('significantly better than both parents' if len(better) == 2
+                           and all(better) else 'not significantly better than both parents')
+                bullets.append('; vs '.join(out) + f'. The hybrid is **{verdict}** here.')
+            return bullets
 
 
-        text = [hybrid_vs_parents(res_weather, 'weather', HORIZON),
-                hybrid_vs_parents(res_stock, 'stock', STOCK_FIT['horizon'])]
+        text = [*hybrid_vs_parents(res_weather, 'weather', HORIZON),
+                *hybrid_vs_parents(res_stock, 'stock', STOCK_FIT['horizon'])]
         steps = {n: cells[(n, longest)]['median_steps_to_solve'] for n in ('lstm', 'gru', 'hybrid')}
         secs = {n: cells[(n, longest)]['median_seconds'] for n in ('lstm', 'gru', 'hybrid')}
         text.append(f"- **adding problem** (bench, L = {longest}): median steps to solve "
@@ -731,21 +826,40 @@ CELLS = [
     ),
     code(
         """
+        SIMPLEST_FIRST = ['persistence', 'seasonal_naive', 'linear', 'gbm']
+
+
+        def cost(row, by):
+            \"\"\"What a row costs, for ordering: the baselines first (simplest first), then the
+            trained rows by parameters (a combination: its model's plus the linear one's).\"\"\"
+            if row['kind'] == 'baseline':
+                name = row['model'].split('(')[0]  # seasonal_naive(7)
+                return (0, SIMPLEST_FIRST.index(name) if name in SIMPLEST_FIRST else 99)
+            if row['kind'] == 'combination':
+                return (1, by[row['model'].removesuffix('+linear')]['params']
+                        + by['linear']['params'])
+            return (1, row['params'])
+
+
         def advice(rows, data):
+            by = {r['model']: r for r in rows}
             best = next(r for r in rows if r['best'])
             equal = [r for r in rows if r['best'] or r.get('near_best')]
-            cheapest = min(equal, key=lambda r: (r['kind'] == 'model', r['params']))
+            cheapest = min(equal, key=lambda r: cost(r, by))
             others = ', '.join(r['model'] for r in equal if r is not best) or 'nothing'
             text = (f"- **{data}**: best row {best['model']} (RMSE {best['rmse']:.4g}); within "
                     f"noise of it: {others}. ")
             if cheapest['kind'] == 'baseline':
-                text += (f"**Use {cheapest['model']}**: no recurrent model is significantly better "
-                         'than it on these test windows.')
+                text += (f"**Use {cheapest['model']}**: no recurrent model (alone or averaged with "
+                         'the linear baseline) is significantly better than it on these test '
+                         'windows.')
             elif cheapest is best:
                 text += f"**Use {best['model']}**: it is significantly better than every baseline."
             else:
-                text += (f"No baseline is within noise of the best; the cheapest equivalent model "
-                         f"is **{cheapest['model']}** ({cheapest['params']:,} parameters).")
+                what = ("parameters, its model's and the linear baseline's"
+                        if cheapest['kind'] == 'combination' else 'parameters')
+                text += (f"No baseline is within noise of the best; the cheapest equivalent row "
+                         f"is **{cheapest['model']}** ({cost(cheapest, by)[1]:,} {what}).")
             return text
 
 
