@@ -165,7 +165,10 @@ def load(path: str | Path) -> Run | Comparison:
             f"{path} is not a run directory (no metrics.json); pass a directory written by "
             "forecast fit or forecast compare"
         )
-    return Run(path)
+    run = Run(path)
+    notes = run.metrics.get("notes")
+    run.notes = list(notes) if isinstance(notes, list) else []
+    return run
 
 
 def tune(

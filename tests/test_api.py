@@ -85,6 +85,7 @@ def test_load_reads_the_saved_run_back(api_run):
     again = forecast.load(api_run.path)
     assert isinstance(again, forecast.Run)
     assert again.metrics == api_run.metrics
+    assert again.notes == api_run.notes == api_run.metrics["notes"]
     pd.testing.assert_frame_equal(again.table, api_run.table)
 
 

@@ -162,13 +162,14 @@ def fit_run(
     predicted, metrics, widths = score_with_bands(options, prepared, model, result, baselines)
     if selection is not None:
         metrics["selection"] = selection.record()
+    metrics["notes"] = list(dict.fromkeys(series.notes))  # what reading the data assumed
     if options.combine == "linear" and linear_model is not None:
         metrics["combination"] = combination_for(
             prepared, model, linear_model, predicted, baselines
         )
     if not chief:
         log(f"this worker is not the chief: the chief writes {out}")
-        return FitReport(out, metrics, series.notes)
+        return FitReport(out, metrics, metrics["notes"])
     try:
         with runs.staged_dir(out) as tmp:
             outputs = RunOutputs(
@@ -186,7 +187,7 @@ def fit_run(
             f"forecast fit {csv} --resume {out}"
         ) from None
     shutil.rmtree(partial, ignore_errors=True)
-    return FitReport(out, metrics, series.notes)
+    return FitReport(out, metrics, metrics["notes"])
 
 
 @dataclass
