@@ -192,9 +192,7 @@ def backtest(
     opts = options_from(config, model=model, **options)
     out = Path(out) if out is not None else runs.default_run_dir(f"backtest-{opts.model}")
     with data_file(data) as path:
-        report = backtest_command(
-            path, opts, out, folds, fold_size, refit, overwrite, verbose, log
-        )
+        report = backtest_command(path, opts, out, folds, fold_size, refit, overwrite, verbose, log)
     return Backtest(report.out, report.result["summary"], report.table, report.result, report.notes)
 
 

@@ -185,8 +185,7 @@ def summarise(records: list[dict], losses: dict[str, np.ndarray], horizon: int) 
         wins = sum(r["rmse"] < r["baselines"][name]["rmse"] for r in records)
         summary[f"wins_vs_{name}"] = f"{wins} of {k}"
     summary["significance"] = {
-        f"vs_{name}": dm_test(losses["model"], losses[name], horizon).to_dict()
-        for name in COMPARED
+        f"vs_{name}": dm_test(losses["model"], losses[name], horizon).to_dict() for name in COMPARED
     }
     return summary
 

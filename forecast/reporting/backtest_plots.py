@@ -58,7 +58,10 @@ def backtest_table(result: dict) -> str:
         rows.append([name, *(f"{x:.4g}" for x in rmse), f"{np.mean(rmse):.4g} ± {sd:.2g}"])
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [
-        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
         for r in rows
     ]
     coverage = [r["coverage_80"] for r in result["folds"]]

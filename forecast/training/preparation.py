@@ -11,7 +11,6 @@ from forecast.config import FitOptions
 from forecast.data import calendar, panel
 from forecast.data.io import Series, season_for
 from forecast.data.prepared import Prepared, reprepare
-from forecast.data.split import Split
 from forecast.data.preprocess import (
     Preprocessing,
     check_enough_rows,
@@ -19,6 +18,7 @@ from forecast.data.preprocess import (
     fit_scaler,
     select_columns,
 )
+from forecast.data.split import Split
 from forecast.training.fitting import train_linear
 
 
