@@ -22,6 +22,7 @@ _PUBLIC = {
     "ForecastError": ("forecast.errors", "ForecastError"),
     "Run": ("forecast.results", "Run"),
     "architectures": ("forecast.api", "architectures"),
+    "backtest": ("forecast.api", "backtest"),
     "compare": ("forecast.api", "compare"),
     "dm_test": ("forecast.evaluation.significance", "dm_test"),
     "fit": ("forecast.api", "fit"),

@@ -20,7 +20,7 @@ from forecast import runs
 from forecast.config import AUTO, TUNE_BUDGET_MINUTES, TUNE_TRIALS, FitOptions, load_toml
 from forecast.data.sources import data_file
 from forecast.errors import ForecastError
-from forecast.results import Comparison, Run, _silent
+from forecast.results import Backtest, Comparison, Run, _silent
 
 if TYPE_CHECKING:
     from forecast.commands.tune import TuneReport
@@ -153,6 +153,47 @@ def compare(
             path, opts, plan, out, overwrite, verbose, log=log, bundle_data=bundle
         )
     return Comparison(result.out, result.rows, result.models, list(result.notes))
+
+
+def backtest(
+    data,
+    model: str | None = None,
+    *,
+    folds: int = 5,
+    fold_size: int | None = None,
+    refit: str = "every",
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    config: str | Path | None = None,
+    verbose: int = 0,
+    log=_silent,
+    **options,
+) -> Backtest:
+    """Rolling-origin backtest (``forecast backtest``): ``folds`` expanding-window folds whose
+    test blocks of ``fold_size`` rows cover the end of the series; each fold trains on every row
+    before its validation block (``refit="every"``, or once on the first fold's rows with
+    ``refit="once"``) and never reads a row after its test block.
+
+    Args:
+        data: a CSV or parquet path, or a pandas DataFrame.
+        model: the architecture (default ``gru``).
+        folds: number of folds ``K``.
+        fold_size: rows per test (and validation) block; default: the fit's test share of the
+            rows divided by ``K``, at least ``horizon`` plus a few origins.
+        refit: ``"every"`` (retrain per fold) or ``"once"``.
+        out: the output directory (default ``runs/<timestamp>-backtest-<model>``).
+        overwrite, config, verbose, log, **options: as for ``fit``.
+
+    Returns:
+        A ``Backtest``: ``path``, ``summary``, ``folds`` (one row per fold and forecaster).
+    """
+    from forecast.commands.backtest import backtest as backtest_command
+
+    opts = options_from(config, model=model, **options)
+    out = Path(out) if out is not None else runs.default_run_dir(f"backtest-{opts.model}")
+    with data_file(data) as path:
+        report = backtest_command(path, opts, out, folds, fold_size, refit, overwrite, verbose, log)
+    return Backtest(report.out, report.result["summary"], report.table, report.result, report.notes)
 
 
 def load(path: str | Path) -> Run | Comparison:

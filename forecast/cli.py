@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from forecast.cli_backtest import backtest
 from forecast.cli_options import (
     DEFAULTS,
     EXIT_INTERRUPTED,
@@ -383,6 +384,9 @@ def models(window: int, horizon: int, units: int, n_features: int, segment: int)
     click.echo(f"{'model':8}{'params':>10}  {'formula':32}description   ({shapes})")
     for name, row in table.iterrows():
         click.echo(f"{name:8}{row.keras_params:>10,}  {row.formula:32}{row.description}")
+
+
+cli.add_command(backtest)
 
 
 def main() -> None:

@@ -203,3 +203,22 @@ class Comparison:
         if name not in names:
             raise ForecastError(f"{model} has no seed {seed} here; its runs are {names}")
         return Run(self.path / name)
+
+
+@dataclass
+class Backtest:
+    """What ``forecast.backtest`` returns (``forecast backtest`` prints the same).
+
+    Attributes:
+        path: the directory holding backtest.json, folds.csv and backtest.png.
+        summary: backtest.json ``summary`` (rmse_mean, rmse_sd, wins, pooled significance).
+        folds: folds.csv: one row per fold and forecaster.
+        result: the whole of backtest.json.
+        notes: what reading the data noted.
+    """
+
+    path: Path
+    summary: dict
+    folds: pd.DataFrame
+    result: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)

@@ -121,11 +121,15 @@ class Prepared:
         )
 
 
-def reprepare(series: Series, prep: Preprocessing) -> Prepared:
-    """Apply saved preprocessing to a (possibly new) series, with the saved split fractions."""
+def reprepare(series: Series, prep: Preprocessing, split: Split | None = None) -> Prepared:
+    """Apply saved preprocessing to a (possibly new) series, with the saved split fractions, or
+    with the explicit row boundaries ``split`` (a backtest fold; one series only)."""
     if prep.series is not None:
         return reprepare_panel(series, prep)
-    split = check_enough_rows(len(series.frame), prep.window, prep.horizon, tuple(prep.split))
+    if split is None:
+        split = check_enough_rows(len(series.frame), prep.window, prep.horizon, tuple(prep.split))
+    elif split.n_rows != len(series.frame):
+        raise ValueError(f"split of {split.n_rows} rows for a series of {len(series.frame)}")
     starts = {part: origins(split, prep.window, prep.horizon, part) for part in PARTS}
     target = series.frame[prep.target].to_numpy(dtype="float64")
     values = prep.scale_values(series.frame)

@@ -18,11 +18,15 @@ from forecast.data.preprocess import (
     fit_scaler,
     select_columns,
 )
+from forecast.data.split import Split
 from forecast.training.fitting import train_linear
 
 
-def prepare(series: Series, options: FitOptions) -> Prepared:
+def prepare(series: Series, options: FitOptions, split: Split | None = None) -> Prepared:
     """Select columns, split chronologically and fit the scaler on training rows only.
+
+    ``split``: explicit row boundaries instead of ``options.split``'s fractions (a backtest fold:
+    one series, ``split.n_rows`` its length, checked by the caller).
 
     With ``series.layout`` (``--series``): series too short for the window are dropped (noted in
     ``series.notes``), each series is split on its own and gets its own scaler."""
@@ -53,7 +57,10 @@ def prepare(series: Series, options: FitOptions) -> Prepared:
         }
         last = str(series.frame.index.max())
     else:
-        split = check_enough_rows(len(series.frame), options.window, options.horizon, options.split)
+        if split is None:
+            split = check_enough_rows(
+                len(series.frame), options.window, options.horizon, options.split
+            )
         train_rows = series.frame[columns].to_numpy(dtype="float64")[: split.train_end]
         n_train = split.train_end
         check_target_varies(train_rows[:, -1], target)
@@ -78,8 +85,8 @@ def prepare(series: Series, options: FitOptions) -> Prepared:
         series=per_series,
     )
     if prep.calendar:
-        prep = replace(prep, calendar=calendar_on_validation(series, prep, options))
-    return reprepare(series, prep)
+        prep = replace(prep, calendar=calendar_on_validation(series, prep, options, split))
+    return reprepare(series, prep, split)
 
 
 CALENDAR_CHECK_WINDOWS = 20_000  # per part: bounds the check's cost on large data
@@ -98,7 +105,9 @@ def thinned(prepared: Prepared, n: int) -> Prepared:
     return replace(prepared, starts={**starts, "test": prepared.starts["test"][:0]})
 
 
-def calendar_on_validation(series: Series, prep: Preprocessing, options: FitOptions) -> list[str]:
+def calendar_on_validation(
+    series: Series, prep: Preprocessing, options: FitOptions, split: Split | None = None
+) -> list[str]:
     """The calendar cycles of ``prep`` that earn their place: each is kept when adding it alone
     lowers the closed-form linear baseline's validation MSE (ridge solutions, so no seeds and
     seconds, not epochs; the test split is not read). Noted in ``series.notes``.
@@ -109,7 +118,8 @@ def calendar_on_validation(series: Series, prep: Preprocessing, options: FitOpti
     linear = options.replace(model="linear", ensemble=1, highway=False)
 
     def val_mse(names: list[str]) -> float:
-        prepared = thinned(reprepare(series, replace(prep, calendar=names)), CALENDAR_CHECK_WINDOWS)
+        whole = reprepare(series, replace(prep, calendar=names), split)
+        prepared = thinned(whole, CALENDAR_CHECK_WINDOWS)
         _, result = train_linear(prepared, linear)
         return result.history["val_loss"][0]
 
