@@ -86,7 +86,7 @@ def fit(
         ForecastError: bad input, with the one-line message ``forecast fit`` prints.
     """
     from forecast.commands.fit import fit as fit_command
-    from forecast.commands.fit import resume_options
+    from forecast.commands.resume import resume_options
 
     if resume:
         if out is None:
