@@ -103,7 +103,7 @@ def calendar_rule(calendar: str):
         return
     saved = cal.useful, preparation.calendar_on_validation
     cal.useful = lambda *args: True
-    preparation.calendar_on_validation = lambda series, prep, options: prep.calendar
+    preparation.calendar_on_validation = lambda series, prep, options, split=None: prep.calendar
     try:
         yield "auto"
     finally:

@@ -66,7 +66,9 @@ def test_future_calendar_layer_matches_the_features_of_the_forecast_times(freq):
 def test_prepare_appends_calendar_columns_after_the_data(tmp_path, monkeypatch):
     from tests.conftest import synthetic_frame
 
-    monkeypatch.setattr(preparation, "calendar_on_validation", lambda s, prep, o: prep.calendar)
+    monkeypatch.setattr(
+        preparation, "calendar_on_validation", lambda s, prep, o, split=None: prep.calendar
+    )
     synthetic_frame(1200, freq="D").to_csv(tmp_path / "s.csv", index=False)
     series = read_series(tmp_path / "s.csv")
     on = prepare(series, FitOptions(window=5, horizon=2))
