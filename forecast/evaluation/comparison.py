@@ -135,7 +135,9 @@ def comparison_rows(results: dict[str, ModelRuns], linear_model, options: FitOpt
                 "best": False,
             }
         )
-    best = min(rows, key=lambda row: row["rmse"])
+    # ties go to the simpler forecaster: a baseline, then a model, then a combination
+    simpler = {"baseline": 0, "model": 1, "combination": 2}
+    best = min(rows, key=lambda row: (row["rmse"], simpler[row["kind"]]))
     best["best"] = True
     return rows
 

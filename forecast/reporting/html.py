@@ -114,8 +114,12 @@ def page(title: str, verdict: str, good: bool, sections: list[tuple[str, str]], 
 
 def metrics_rows(metrics: dict) -> tuple[list[str], list[list[str]], list[str]]:
     """Header, rows and row classes of the model-and-baselines table (skill vs persistence)."""
+    from forecast.reporting.terminal import combination_label
+
     persistence = metrics["baselines"]["persistence"]["rmse"]
     rows = [(metrics["model"], metrics, "model")]
+    if "combination" in metrics:  # the model averaged with the linear baseline
+        rows.append((combination_label(metrics), metrics["combination"], "model"))
     for name, scores in metrics["baselines"].items():
         if name != metrics["model"]:
             label = f"{name}({scores['season']})" if "season" in scores else name

@@ -96,7 +96,8 @@ def candidates(metrics: dict) -> dict[str, float]:
     """RMSE of the model, its combination with the linear baseline and every baseline of a fit,
     by display name."""
     out = {metrics["model"]: metrics["rmse"]}
-    if "combination" in metrics:
+    if "combination" in metrics and 0 < metrics["combination"]["weight"] < 1:
+        # (a weight of 0 or 1 is the linear baseline or the model itself, not a forecaster)
         out[combination_label(metrics)] = metrics["combination"]["rmse"]
     for name, scores in metrics["baselines"].items():
         if name != metrics["model"]:

@@ -99,3 +99,10 @@ def test_combine_none_leaves_it_out(tmp_path, sine_csv):
     )
     assert result.exit_code == 0, result.output
     assert "combination" not in json.loads((out / "metrics.json").read_text())
+
+
+def test_a_weight_of_0_or_1_is_not_a_forecaster_of_its_own():
+    for weight in (0.0, 1.0):
+        metrics = metrics_with(1.5)
+        metrics["combination"]["weight"] = weight  # = the linear baseline / the model itself
+        assert not fit_verdict(metrics).startswith("verdict: the combination")

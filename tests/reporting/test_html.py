@@ -6,6 +6,7 @@ also rendered headless to a screenshot and the pixels are checked."""
 
 import base64
 import io
+import json
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -228,14 +229,15 @@ def test_fit_writes_report_html(tmp_path, sine_long_csv):
     verdict = result.stdout.strip().splitlines()[-1]
     assert page.verdict == verdict
     scores = page.tables[0]
+    weight = json.loads((out / "metrics.json").read_text())["combination"]["weight"]
     assert [r[0] for r in scores] == [
         "forecaster",
         "gru",
+        f"gru+linear(w={weight:.2f})",  # --combine linear, the default
         "persistence",
         "seasonal_naive(7)",
         "linear",
     ]
-    import json
 
     metrics = json.loads((out / "metrics.json").read_text())
     assert scores[1][1] == format(metrics["rmse"], ".4g")
