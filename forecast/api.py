@@ -85,7 +85,7 @@ def fit(
     Raises:
         ForecastError: bad input, with the one-line message ``forecast fit`` prints.
     """
-    from forecast.commands.fit import fit as fit_command
+    from forecast.commands.fit import fit_run
     from forecast.commands.resume import resume_options
 
     if resume:
@@ -96,8 +96,9 @@ def fit(
     else:
         opts = options_from(config, model=model, **options)
     out = Path(out) if out is not None else runs.default_run_dir(opts.model)
-    with data_file(data) as path:
-        report = fit_command(
+    # <out>.lock: a second fit or --resume of the same out is refused while this one lives
+    with data_file(data) as path, chief_lock(out, opts):
+        report = fit_run(
             path,
             opts,
             out,

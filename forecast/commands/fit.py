@@ -44,24 +44,6 @@ class FitReport:
     notes: list[str]
 
 
-def fit(
-    csv: Path,
-    options: FitOptions,
-    out: Path,
-    overwrite: bool = False,
-    verbose: int = 2,
-    log=print,
-    resume: bool = False,
-    bundle_data: bool = False,
-) -> FitReport:
-    """``fit_run`` holding ``<out>.lock``, so a second fit or ``--resume`` of the same ``out`` is
-    refused while this one lives (the non-chief workers of a multi-worker run take no lock)."""
-    if not is_chief(options.distribute):
-        return fit_run(csv, options, out, overwrite, verbose, log, resume, bundle_data)
-    with runs.out_lock(out):
-        return fit_run(csv, options, out, overwrite, verbose, log, resume, bundle_data)
-
-
 def fit_run(
     csv: Path,
     options: FitOptions,
@@ -72,7 +54,8 @@ def fit_run(
     resume: bool = False,
     bundle_data: bool = False,
 ) -> FitReport:
-    """Train ``options.model`` on ``csv`` and write the run directory ``out``.
+    """Train ``options.model`` on ``csv`` and write the run directory ``out`` (the caller holds
+    ``<out>.lock``: ``forecast.api.fit``).
 
     A checkpoint ``<out>.partial`` is kept after every epoch while training; it is removed when
     the run directory is complete, and ``resume=True`` continues from it after an interruption.
