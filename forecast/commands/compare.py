@@ -99,6 +99,7 @@ def compare(
     log("training the linear baseline once ...")
     linear_model, _ = train_one("linear", prepared, options.replace(model="linear"), verbose=0)
     baselines["linear"] = predict_part(linear_model, prepared)
+    linear_val = predict_part(linear_model, prepared, "val")  # for every run's combination
     if with_gbm(options, default=True):  # compare shows it unless --baselines -gbm
         log("fitting the gradient-boosting baseline once ...")
         baselines["gbm"] = gbm_forecast(prepared, options.seed, options.calendar != "none")
@@ -134,7 +135,7 @@ def compare(
                 metrics["latency_seconds_per_window"] = latency_per_window(model, prepared)
                 if opts.combine == "linear" and name != "linear":
                     metrics["combination"] = combination_for(
-                        prepared, model, linear_model, predicted, baselines
+                        prepared, model, linear_val, predicted, baselines
                     )
                 run_dir = tmp / run_name
                 run_dir.mkdir()

@@ -111,9 +111,8 @@ def fit_run(
         metrics["selection"] = selection.record()
     metrics["notes"] = list(dict.fromkeys(series.notes))  # what reading the data assumed
     if options.combine == "linear" and linear_model is not None:
-        metrics["combination"] = combination_for(
-            prepared, model, linear_model, predicted, baselines
-        )
+        linear_val = predict_lazy(linear_model, prepared, "val")
+        metrics["combination"] = combination_for(prepared, model, linear_val, predicted, baselines)
     if not chief:
         log(f"this worker is not the chief: the chief writes {out}")
         return FitReport(out, metrics, metrics["notes"])
@@ -154,13 +153,13 @@ def log_preparation(series, prepared: Prepared, options: FitOptions, log) -> Non
         log(line)
 
 
-def combination_for(prepared: Prepared, model, linear_model, predicted, baselines) -> dict:
+def combination_for(prepared: Prepared, model, linear_val, predicted, baselines) -> dict:
     """metrics.json ``combination`` (``--combine linear``): ``w·model + (1 − w)·linear`` with
-    ``w`` fit on the validation windows, scored on the test windows with its own tests."""
+    ``w`` fit on the validation windows, scored on the test windows with its own tests.
+    ``linear_val``: the linear baseline's validation forecasts (one prediction serves every run
+    of a comparison)."""
     weight = combination_weight(
-        prepared.actual("val"),
-        predict_lazy(model, prepared, "val"),
-        predict_lazy(linear_model, prepared, "val"),
+        prepared.actual("val"), predict_lazy(model, prepared, "val"), linear_val
     )
     actual = np.asarray(prepared.lazy_actual("test"))
     fixed = {name: np.asarray(b) for name, b in baselines.items()}
