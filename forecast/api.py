@@ -119,6 +119,7 @@ def compare(
     seeds: int = 3,
     *,
     segments: str | list[int] = "auto",
+    jobs: int = 1,
     out: str | Path | None = None,
     overwrite: bool = False,
     config: str | Path | None = None,
@@ -135,11 +136,14 @@ def compare(
         seeds: seeds per architecture (``seed``, ``seed + 1``, ...).
         segments: segment lengths every recurrent architecture is trained with (``[1, 7]``, or
             ``"auto"``: point-wise and, once the window spans two seasons, one season).
+        jobs: runs trained at once, each in its own worker process with its share of the CPU
+            cores (same numbers as ``jobs=1``; not with ``distribute``).
         out: the comparison directory (default ``runs/<timestamp>-compare``).
         overwrite, config, verbose, log, **options: as for ``fit``.
 
     Returns:
-        The ``Comparison``.
+        The ``Comparison``. After Ctrl-C (``KeyboardInterrupt``) it compares the runs that had
+        finished and ``interrupted`` is true; with none finished, ``KeyboardInterrupt`` is raised.
     """
     from forecast.commands.compare import compare as compare_command
     from forecast.commands.compare_plan import ComparePlan, parse_models
@@ -151,9 +155,11 @@ def compare(
     with data_file(data) as path, chief_lock(out, opts):
         bundle = isinstance(data, pd.DataFrame)
         result = compare_command(
-            path, opts, plan, out, overwrite, verbose, log=log, bundle_data=bundle
+            path, opts, plan, out, overwrite, verbose, log=log, bundle_data=bundle, jobs=jobs
         )
-    return Comparison(result.out, result.rows, result.models, list(result.notes))
+    return Comparison(
+        result.out, result.rows, result.models, list(result.notes), result.interrupted
+    )
 
 
 def backtest(
@@ -201,7 +207,8 @@ def load(path: str | Path) -> Run | Comparison:
     """A saved run directory as a ``Run``, or a comparison directory as a ``Comparison``."""
     path = Path(path)
     if (path / "comparison.json").is_file():
-        return Comparison(path, runs.read_json(path, "comparison.json")["rows"])
+        summary = runs.read_json(path, "comparison.json")
+        return Comparison(path, summary["rows"], interrupted=bool(summary.get("interrupted")))
     if not (path / "metrics.json").is_file():
         raise ForecastError(
             f"{path} is not a run directory (no metrics.json); pass a directory written by "

@@ -14,10 +14,11 @@ import click
 from forecast.cli_backtest import backtest
 from forecast.cli_options import (
     DEFAULTS,
-    EXIT_INTERRUPTED,
     ForecastGroup,
     echo_err,
+    exit_interrupted,
     fit_options,
+    jobs_option,
     keras_verbosity,
 )
 from forecast.config import TUNE_BUDGET_MINUTES, TUNE_TRIALS
@@ -124,6 +125,7 @@ def fit(
     "--max-steps", type=int, help="--task memory: training-step budget per cell. [default: 4000]"
 )
 @click.option("--quick", is_flag=True, help="--task memory: tiny CI budget (well under 2 min).")
+@jobs_option("Runs")
 @fit_options
 @click.option(
     "--out",
@@ -140,6 +142,7 @@ def compare(
     lengths: str | None,
     max_steps: int | None,
     quick: bool,
+    jobs: int,
     out: Path | None,
     overwrite: bool,
     quiet: bool,
@@ -153,6 +156,8 @@ def compare(
     from forecast.reporting.terminal import compare_verdict, compare_warnings
 
     if task == "memory":
+        if jobs != 1:  # the memory task's cells are small and run one after the other
+            raise ForecastError(f"--jobs {jobs} applies to --task forecast; drop it for memory")
         from forecast.experiments.memory import parse_lengths
         from forecast.experiments.memory_report import memory_table
         from forecast.runs import default_run_dir
@@ -183,6 +188,7 @@ def compare(
         model_list,
         seeds,
         segments=segments,
+        jobs=jobs,
         out=out,
         overwrite=overwrite,
         config=config_file,
@@ -195,6 +201,8 @@ def compare(
     for line in compare_warnings(result.rows):
         click.echo(line)
     click.echo(compare_verdict(result.rows))  # last: the true winner, models and baselines
+    if result.interrupted:  # Ctrl-C: the runs that had finished were kept and compared
+        exit_interrupted(f"the finished runs were kept and compared in {result.path}")
 
 
 @cli.command()
@@ -226,9 +234,7 @@ def compare(
     help="Output directory. [default: runs/<timestamp>-tune-<model>]",
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
-@click.pass_context
 def tune(
-    ctx: click.Context,
     csv: Path,
     trials: int,
     budget_minutes: float,
@@ -256,10 +262,7 @@ def tune(
     )
     click.echo(tune_report(report, api.options_from(config_file, **flags), csv))
     if report.interrupted:
-        click.echo(
-            f"interrupted: kept the {len(report.rows)} finished trial(s) in {report.out}", err=True
-        )
-        ctx.exit(EXIT_INTERRUPTED)
+        exit_interrupted(f"kept the {len(report.rows)} finished trial(s) in {report.out}")
 
 
 @cli.command()

@@ -150,12 +150,14 @@ class Comparison:
         models: per architecture, every seed's metrics, histories and per-origin test losses
             (only on a comparison just run, empty after ``load``).
         notes: what reading the data noted.
+        interrupted: Ctrl-C ended the comparison early; it compares the runs that had finished.
     """
 
     path: Path
     rows: list[dict]
     models: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
     @cached_property
     def summary(self) -> dict:

@@ -3,29 +3,37 @@ with the baselines as rows, written as comparison.csv / .json / .md beside one r
 (model, seed).
 
 The data are prepared once; the linear baseline is trained once; every model is scored on the same
-test windows against the same baselines. The whole output directory is staged and renamed into place
-only when complete.
+test windows against the same baselines. ``--jobs N`` trains N runs at a time in worker processes
+(``forecast.commands.compare_runs``), with the same numbers as one at a time. The whole output
+directory is staged and renamed into place only when complete (or, after Ctrl-C, with the runs that
+had finished).
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from forecast import runs
 from forecast.commands.compare_plan import ComparePlan, cell_name
-from forecast.commands.fit import combination_for, score_with_bands
-from forecast.commands.run_writer import BUNDLED_DATA, RunOutputs, write_run
+from forecast.commands.compare_runs import (
+    RunOutcome,
+    RunTask,
+    Shared,
+    run_in_worker,
+    save_shared,
+    train_run,
+)
+from forecast.commands.run_writer import BUNDLED_DATA
 from forecast.config import AUTO, FitOptions, with_gbm
 from forecast.data.prepared import load_series_for
 from forecast.errors import ForecastError
 from forecast.evaluation.baselines import naive_baselines
-from forecast.evaluation.combination import combined
 from forecast.evaluation.comparison import (
     ALPHA,
     ModelRuns,
@@ -35,7 +43,7 @@ from forecast.evaluation.comparison import (
     series_rmse,
 )
 from forecast.evaluation.gbm import gbm_forecast
-from forecast.evaluation.significance import origin_losses
+from forecast.jobs import Interrupted, check_jobs, run_tasks, worker_threads
 from forecast.reporting.tables import LOSES, NEAR_BEST, markdown_table
 from forecast.training.distribute import describe, get_strategy, is_chief
 from forecast.training.fitting import train_one
@@ -50,14 +58,9 @@ class CompareResult:
     rows: list[dict]
     models: dict[str, ModelRuns]
     notes: list[str] = field(default_factory=list)
-
-
-def latency_per_window(model, prepared) -> float:
-    """Seconds per test window of ``predict`` (batched), after a warm-up call."""
-    predict_part(model, prepared)
-    start = time.perf_counter()
-    predict_part(model, prepared)
-    return (time.perf_counter() - start) / len(prepared.starts["test"])
+    interrupted: bool = False  # Ctrl-C: only the runs that had finished
+    finished: int = 0  # runs in the comparison
+    total: int = 0  # runs asked for
 
 
 def compare(
@@ -69,11 +72,18 @@ def compare(
     verbose: int = 0,
     log=print,
     bundle_data: bool = False,
+    jobs: int = 1,
 ) -> CompareResult:
     """Train every cell of ``plan`` on ``csv`` and write the comparison directory ``out``
-    (``bundle_data``: with one copy of ``csv`` that every run's config.json points to)."""
+    (``bundle_data``: with one copy of ``csv`` that every run's config.json points to), ``jobs``
+    runs at a time (``forecast.jobs``).
+
+    Ctrl-C keeps the runs that had finished: ``out`` is written with them and a comparison of
+    the cells that have at least one (``interrupted``); with none finished, nothing is written.
+    """
     if plan.seeds < 1:
         raise ForecastError(f"--seeds {plan.seeds} must be a positive integer; use e.g. --seeds 3")
+    check_jobs_for(jobs, options)
     runs.check_out_dir(out, overwrite)
     series = load_series_for(csv, options)
     get_strategy(options.distribute)  # before any TensorFlow op (prepare may train a ridge model)
@@ -104,8 +114,7 @@ def compare(
         log("fitting the gradient-boosting baseline once ...")
         baselines["gbm"] = gbm_forecast(prepared, options.seed, options.calendar != "none")
 
-    results = {cell_name(*c): ModelRuns(cell_name(*c)) for c in cells}
-    started, total = time.monotonic(), len(cells) * seeds
+    shared = Shared(prepared, linear_model, baselines, linear_val)
     # the non-chief workers of a multi-worker run train alongside the chief but write nothing
     chief = is_chief(options.distribute)
     with runs.staged_dir(out) if chief else runs.scratch_dir() as tmp:
@@ -113,50 +122,110 @@ def compare(
         if bundle_data:
             shutil.copyfile(csv, tmp / BUNDLED_DATA)
             recorded = f"../{BUNDLED_DATA}"
-        for j, (name, segment) in enumerate(cells):
-            cell = cell_name(name, segment)
-            for k in range(seeds):
-                # an ensemble of K uses seeds seed … seed + K - 1: runs must not share members
-                seed = options.seed + k * options.ensemble
-                opts = options.replace(model=name, seed=seed, segment=segment)
-                done = j * seeds + k
-                log(
-                    f"run {done + 1} of {total}: training {cell} seed {opts.seed} "
-                    f"({k + 1}/{seeds}){time_left(started, done, total)} ..."
-                )
-                run_name = f"{cell}-seed{opts.seed}"
-                board = tmp / "tensorboard" / run_name if opts.tensorboard else None
-                model, result = train_one(name, prepared, opts, verbose, log_dir=board)
-                predicted, metrics, widths = score_with_bands(
-                    opts, prepared, model, result, baselines
-                )
-                metrics["seed"] = opts.seed
-                metrics["seconds_per_epoch"] = float(np.mean(result.epoch_seconds))
-                metrics["latency_seconds_per_window"] = latency_per_window(model, prepared)
-                if opts.combine == "linear" and name != "linear":
-                    metrics["combination"] = combination_for(
-                        prepared, model, linear_val, predicted, baselines
-                    )
-                run_dir = tmp / run_name
-                run_dir.mkdir()
-                outputs = RunOutputs(
-                    csv, opts, prepared, model, linear_model, result, predicted, baselines, metrics
-                )
-                write_run(run_dir, replace(outputs, widths=widths, recorded_data=recorded))
-                r = results[cell]
-                r.metrics.append(metrics)
-                r.histories.append(result.history)
-                r.losses.append(origin_losses(prepared.actual("test"), predicted))
-                if "combination" in metrics:
-                    w = metrics["combination"]["weight"]
-                    mixed = combined(predicted, baselines["linear"], w)
-                    r.combined_losses.append(origin_losses(prepared.actual("test"), mixed))
-                if r.predicted is None:
-                    r.predicted = predicted
+        tasks = run_tasks_of(csv, options, plan, tmp, verbose if jobs == 1 else 0, recorded)
+        outcomes, interrupted = train_runs(tasks, shared, jobs, seeds, log)
+        if interrupted:  # runs cut short while being written
+            for partial in tmp.glob(".*.partial"):
+                shutil.rmtree(partial, ignore_errors=True)
+        results = collect(outcomes, cells)
         rows = comparison_rows(results, linear_model, options)
         add_significance(rows, row_losses(results, prepared.actual("test"), baselines), options)
-        write_comparison(tmp, rows, results, prepared, baselines, csv, options, seeds)
-    return CompareResult(out, rows, results, series.notes)
+        write_comparison(
+            tmp, rows, results, prepared, baselines, csv, options, seeds, interrupted=interrupted
+        )
+    return CompareResult(out, rows, results, series.notes, interrupted, len(outcomes), len(tasks))
+
+
+def check_jobs_for(jobs: int, options: FitOptions) -> None:
+    """``--jobs`` is a positive integer, and more than 1 only without ``--distribute``."""
+    check_jobs(jobs)
+    if jobs > 1 and options.distribute != "none":
+        raise ForecastError(
+            f"--jobs {jobs} and --distribute {options.distribute} do not mix (--distribute "
+            "spreads one training over devices or machines, --jobs runs several trainings side by "
+            "side); use --jobs 1 with --distribute, or drop --distribute"
+        )
+
+
+def run_tasks_of(
+    csv: Path, options: FitOptions, plan: ComparePlan, tmp: Path, verbose: int, recorded
+) -> list[RunTask]:
+    """One ``RunTask`` per cell of ``plan`` and seed, in table order, writing into ``tmp``."""
+    tasks = []
+    for name, segment in plan.cells():
+        for k in range(plan.seeds):
+            # an ensemble of K uses seeds seed … seed + K - 1: runs must not share members
+            opts = options.replace(model=name, seed=options.seed + k * options.ensemble)
+            opts = opts.replace(segment=segment)
+            cell = cell_name(name, segment)
+            run_dir = tmp / f"{cell}-seed{opts.seed}"
+            tasks.append(RunTask(len(tasks), csv, options, opts, cell, run_dir, verbose, recorded))
+    return tasks
+
+
+def train_runs(tasks: list[RunTask], shared: Shared, jobs: int, seeds: int, log):
+    """Train every task, ``jobs`` at a time. Returns ``(outcomes, interrupted)``: on Ctrl-C the
+    runs that had finished, if any (with none, ``KeyboardInterrupt`` is raised again)."""
+    total, started = len(tasks), time.monotonic()
+
+    def here(task: RunTask) -> RunOutcome:
+        k = task.index % seeds
+        log(
+            f"run {task.index + 1} of {total}: training {task.cell} seed {task.options.seed} "
+            f"({k + 1}/{seeds}){time_left(started, task.index, total)} ..."
+        )
+        return train_run(task, shared)
+
+    with contextlib.ExitStack() as stack:
+        fn, on_done = here, None
+        if jobs > 1 and total > 1:
+            scratch = stack.enter_context(runs.scratch_dir())
+            save_shared(scratch, shared)
+            tasks = [replace(t, shared=scratch) for t in tasks]
+            fn, on_done = run_in_worker, progress(tasks, started, log)
+            workers = min(jobs, total)
+            log(
+                f"training {total} runs, {workers} at a time in worker processes "
+                f"({worker_threads(workers)[0]} intra-op thread(s) each) ..."
+            )
+        try:
+            return run_tasks(fn, tasks, jobs, on_done), False
+        except Interrupted as e:
+            if not e.finished:
+                raise KeyboardInterrupt("no run had finished") from None
+            log(f"interrupted: {len(e.finished)} of {total} run(s) had finished; comparing those")
+            return [e.finished[i] for i in sorted(e.finished)], True
+
+
+def progress(tasks: list[RunTask], started: float, log):
+    """``on_done`` of ``run_tasks``: a line per finished run, with the time left."""
+    done = []
+
+    def on_done(i: int, outcome: RunOutcome) -> None:
+        done.append(i)
+        task = tasks[i]
+        log(
+            f"run {len(done)} of {len(tasks)} finished: {task.cell} seed {task.options.seed}, "
+            f"test RMSE {outcome.metrics['rmse']:.4g}{time_left(started, len(done), len(tasks))}"
+        )
+
+    return on_done
+
+
+def collect(outcomes: list[RunOutcome], cells) -> dict[str, ModelRuns]:
+    """The finished runs as ``ModelRuns`` per cell, seeds in order; cells without a finished run
+    are left out."""
+    results = {cell_name(*c): ModelRuns(cell_name(*c)) for c in cells}
+    for outcome in sorted(outcomes, key=lambda o: o.index):
+        r = results[outcome.cell]
+        r.metrics.append(outcome.metrics)
+        r.histories.append(outcome.history)
+        r.losses.append(outcome.losses)
+        if outcome.combined_losses is not None:
+            r.combined_losses.append(outcome.combined_losses)
+        if r.predicted is None:
+            r.predicted = outcome.predicted
+    return {name: r for name, r in results.items() if r.metrics}
 
 
 def time_left(started: float, done: int, total: int) -> str:
@@ -170,10 +239,25 @@ def time_left(started: float, done: int, total: int) -> str:
     return f", about {duration(per_run * (total - done))} left"
 
 
+INTERRUPTED_NOTE = (
+    "**Interrupted** (Ctrl-C): only the runs that had finished are compared (comparison.json "
+    "`runs`); a model without a finished run has no row."
+)
+
+
 def write_comparison(
-    tmp: Path, rows, results, prepared, baselines, csv: Path, options: FitOptions, seeds: int
+    tmp: Path,
+    rows,
+    results,
+    prepared,
+    baselines,
+    csv: Path,
+    options: FitOptions,
+    seeds: int,
+    interrupted: bool = False,
 ) -> None:
-    """comparison.csv / .json / .md and the comparison plots into ``tmp``."""
+    """comparison.csv / .json / .md and the comparison plots into ``tmp`` (``interrupted``: of
+    the runs that had finished when Ctrl-C came)."""
     from forecast.reporting.compare_plots import save_compare_plots
     from forecast.reporting.html import write_compare_report
 
@@ -197,6 +281,7 @@ def write_comparison(
             "options": options.to_dict(),
             "rows": rows,
             "runs": {n: [f"{n}-seed{m['seed']}" for m in r.metrics] for n, r in results.items()},
+            "interrupted": interrupted,
             **series_rmse(results),
         },
     )
@@ -214,6 +299,8 @@ def write_comparison(
         f"averaged over its seeds). Rows marked {LOSES} do no better than repeating the last "
         "value.",
     ]
+    if interrupted:
+        md += ["", INTERRUPTED_NOTE]
     (tmp / "comparison.md").write_text("\n".join(md) + "\n")
     save_compare_plots(tmp, rows, results, prepared, baselines)
     write_compare_report(tmp, rows, runs.read_json(tmp, "comparison.json"))

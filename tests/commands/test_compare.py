@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -127,6 +128,39 @@ def test_compare_writes_table_files_and_runs(compared):
             assert LOSES in line
     for png in PLOTS:
         assert (out / png).stat().st_size > 5000
+
+
+TIMING = {"seconds_per_epoch", "train_samples_per_second", "latency_ms_per_window"}
+RUN_TIMING = {"train_seconds", "train_samples_per_second", "seconds_per_epoch"}
+
+
+def test_jobs_2_gives_the_same_comparison_as_jobs_1(compared, tmp_path):
+    """The same runs, two at a time in worker processes: every number but the timings is equal."""
+    one, _ = compared
+    two = tmp_path / "jobs2"
+    args = ["compare", one.parent / "sine.csv", "--models", "rnn,gru", "--seeds", "2", *TINY]
+    args += ["--out", two, "--jobs", "2"]
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "4 runs, 2 at a time in worker processes" in result.stderr
+    tables = [pd.read_csv(out / "comparison.csv").drop(columns=list(TIMING)) for out in (one, two)]
+    pd.testing.assert_frame_equal(*tables, check_exact=True)
+    summaries = [json.loads((out / "comparison.json").read_text()) for out in (one, two)]
+    for a, b in zip(summaries[0]["rows"], summaries[1]["rows"], strict=True):
+        assert {k: v for k, v in a.items() if k not in TIMING} == {
+            k: v for k, v in b.items() if k not in TIMING
+        }
+    assert summaries[0]["runs"] == summaries[1]["runs"] and not summaries[1]["interrupted"]
+    for run in ("rnn-seed42", "rnn-seed43", "gru-seed42", "gru-seed43"):
+        metrics = [json.loads((out / run / "metrics.json").read_text()) for out in (one, two)]
+        for m in metrics:
+            m.pop("latency_seconds_per_window")
+            for key in RUN_TIMING:
+                m.pop(key)
+        assert metrics[0] == metrics[1], run
+        predictions = [(out / run / "predictions.csv").read_bytes() for out in (one, two)]
+        assert predictions[0] == predictions[1], run
+    assert not [p.name for p in two.iterdir() if p.name.startswith(".")]
 
 
 def test_compare_bad_models_fails_cleanly(tmp_path, sine_csv):
