@@ -12,7 +12,8 @@ results picklable (they cross process boundaries; nothing is saved with pickle).
 Ctrl-C (``KeyboardInterrupt`` in the parent) cancels the tasks not started, terminates the workers
 and raises ``Interrupted``, which carries the results that did finish, so the caller can keep them.
 An exception raised by ``fn`` in a worker is raised in the parent (a ``ForecastError`` keeps its
-type and message).
+type and message); a worker that dies (killed for memory) is a ``ForecastError`` suggesting fewer
+jobs.
 
 Determinism: the same task gives the same numbers whatever ``jobs`` is. Every training seeds
 itself (``forecast.training.train.set_seed``: ``keras.utils.set_random_seed`` and, on CPU,
@@ -111,7 +112,7 @@ def run_tasks(fn, tasks: list, jobs: int = 1, on_done=None) -> list:
 
     Raises:
         Interrupted: on Ctrl-C, with the results that had finished.
-        ForecastError: ``jobs`` is not a positive integer; or raised by ``fn``.
+        ForecastError: ``jobs`` is not a positive integer; a worker died; or raised by ``fn``.
     """
     check_jobs(jobs)
     if jobs == 1 or len(tasks) <= 1:
@@ -153,6 +154,12 @@ def run_in_pool(fn, tasks: list, workers: int, on_done=None) -> list:
     except KeyboardInterrupt:
         stop_pool(pool)
         raise Interrupted(finished, len(tasks)) from None
+    except cf.process.BrokenProcessPool as e:  # a worker was killed: out of memory, most often
+        stop_pool(pool)
+        raise ForecastError(
+            f"a worker process ended abruptly ({e}); it may have run out of memory: "
+            f"try fewer --jobs than {workers}"
+        ) from e
     except BaseException:
         stop_pool(pool)
         raise

@@ -58,6 +58,11 @@ def refuse(message: str | None):
         raise ForecastError(message)
 
 
+def die(code: int | None) -> None:
+    if code is not None:
+        os._exit(code)  # as the kernel's OOM killer would end it: no exception, no cleanup
+
+
 def interrupt_at_two(x: int) -> int:
     if x == 2:
         raise KeyboardInterrupt
@@ -126,6 +131,11 @@ def test_jobs_must_be_a_positive_integer(jobs):
 def test_an_error_in_a_worker_is_raised_in_the_parent_with_its_type_and_message():
     with pytest.raises(ForecastError, match=r"^--window 0 is too short; use --window 8$"):
         run_tasks(refuse, [None, "--window 0 is too short; use --window 8"], jobs=2)
+
+
+def test_a_worker_that_dies_is_a_forecast_error_suggesting_fewer_jobs():
+    with pytest.raises(ForecastError, match="ended abruptly.*try fewer --jobs than 2"):
+        run_tasks(die, [None, 1, None], jobs=2)
 
 
 def test_ctrl_c_in_process_keeps_the_finished_results():
