@@ -21,9 +21,12 @@ itself (``forecast.training.train.set_seed``: ``keras.utils.set_random_seed`` an
 trained before. The thread count was measured not to matter: GRU, LSTM, SimpleRNN and the hybrid
 (64 units, window 30, data/weather.csv, 3 epochs) gave bit-identical test forecasts with 1, 2 and 8
 intra-op threads, with op determinism on and also with it off (TensorFlow 2.21, Keras 3.15, CPU).
-So ``jobs == 1`` keeps TensorFlow's default thread pools (all cores for one training) and the
-workers only divide the cores; ``tests/test_jobs.py`` and ``tests/commands/test_compare_jobs.py``
-check that ``--jobs 2`` reproduces ``--jobs 1``.
+So ``jobs == 1`` keeps TensorFlow's default thread pools (all cores for one training) rather than
+limiting itself to a worker's share, and the workers only divide the cores.
+``tests/commands/test_compare.py`` checks on every machine the suite runs on that
+``compare --jobs 2`` (one thread per worker on 2 cores) reproduces ``--jobs 1`` exactly; if a
+CPU's kernels ever made the thread count matter, that test fails, and the fix would be to give
+the ``jobs == 1`` path the workers' thread settings.
 """
 
 from __future__ import annotations
