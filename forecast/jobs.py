@@ -100,7 +100,7 @@ def init_worker(env: dict[str, str]) -> None:
     quiet_tensorflow_import()
 
 
-def run_tasks(fn, tasks: list, jobs: int = 1, on_done=None) -> list:
+def run_tasks(fn, tasks: list, jobs: int = 1, on_done=None, costs: list | None = None) -> list:
     """``[fn(task) for task in tasks]``, up to ``jobs`` of them at once in worker processes.
 
     Args:
@@ -109,6 +109,8 @@ def run_tasks(fn, tasks: list, jobs: int = 1, on_done=None) -> list:
         jobs: tasks run at once; 1 runs them here, in order; more than ``len(tasks)`` starts
             ``len(tasks)`` workers.
         on_done: ``on_done(i, result)``, called here as task ``i`` finishes.
+        costs: each task's expected relative cost; with ``jobs > 1`` the costliest start first
+            (longest first: no worker is left with a long task while the others idle at the end).
 
     Returns:
         The results in task order.
@@ -120,7 +122,7 @@ def run_tasks(fn, tasks: list, jobs: int = 1, on_done=None) -> list:
     check_jobs(jobs)
     if jobs == 1 or len(tasks) <= 1:
         return run_here(fn, tasks, on_done)
-    return run_in_pool(fn, tasks, min(jobs, len(tasks)), on_done)
+    return run_in_pool(fn, tasks, min(jobs, len(tasks)), on_done, costs)
 
 
 def run_here(fn, tasks: list, on_done=None) -> list:
@@ -138,7 +140,12 @@ def run_here(fn, tasks: list, on_done=None) -> list:
     return [finished[i] for i in range(len(tasks))]
 
 
-def run_in_pool(fn, tasks: list, workers: int, on_done=None) -> list:
+def submission_order(n: int, costs: list | None = None) -> list[int]:
+    """Task indices, costliest first (ties and ``costs=None``: in task order)."""
+    return sorted(range(n), key=lambda i: -costs[i]) if costs is not None else list(range(n))
+
+
+def run_in_pool(fn, tasks: list, workers: int, on_done=None, costs=None) -> list:
     """``run_tasks`` in ``workers`` spawned worker processes."""
     pool = cf.ProcessPoolExecutor(
         max_workers=workers,
@@ -148,7 +155,8 @@ def run_in_pool(fn, tasks: list, workers: int, on_done=None) -> list:
     )
     finished: dict = {}
     try:
-        pending = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
+        order = submission_order(len(tasks), costs)
+        pending = {pool.submit(fn, tasks[i]): i for i in order}
         for future in cf.as_completed(pending):
             i = pending[future]
             finished[i] = future.result()  # a worker's exception is raised here

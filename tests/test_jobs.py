@@ -20,6 +20,7 @@ from forecast.jobs import (
     available_cpus,
     check_jobs,
     run_tasks,
+    submission_order,
     worker_env,
     worker_threads,
 )
@@ -109,6 +110,14 @@ def test_workers_get_their_share_of_the_cores_and_leave_ctrl_c_to_the_parent():
         assert f["sigint_ignored"] and f["pid"] != os.getpid()
     assert len({f["pid"] for f in facts}) <= 2  # two workers, reused
     assert run_tasks(worker_facts, [0], jobs=1)[0]["pid"] == os.getpid()  # jobs 1: in-process
+
+
+def test_the_costliest_tasks_start_first_and_results_keep_task_order():
+    assert submission_order(4, [1.0, 5.0, 1.0, 3.0]) == [1, 3, 0, 2]  # ties: task order
+    assert submission_order(3) == [0, 1, 2]
+    tasks = [(0, 0.0, None), (1, 0.2, None), (2, 0.0, None)]
+    results = run_tasks(sleep_then, tasks, jobs=2, costs=[0.0, 9.0, 1.0])
+    assert [value for value, _ in results] == [0, 1, 2]
 
 
 def test_thread_shares():

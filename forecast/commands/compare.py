@@ -25,6 +25,7 @@ from forecast.commands.compare_runs import (
     RunOutcome,
     RunTask,
     Shared,
+    run_cost,
     run_in_worker,
     save_shared,
     train_run,
@@ -188,8 +189,9 @@ def train_runs(tasks: list[RunTask], shared: Shared, jobs: int, seeds: int, log)
                 f"training {total} runs, {workers} at a time in worker processes "
                 f"({worker_threads(workers)[0]} intra-op thread(s) each) ..."
             )
+        costs = [run_cost(t.options, len(shared.prepared.prep.columns)) for t in tasks]
         try:
-            return run_tasks(fn, tasks, jobs, on_done), False
+            return run_tasks(fn, tasks, jobs, on_done, costs), False
         except Interrupted as e:
             if not e.finished:
                 raise KeyboardInterrupt("no run had finished") from None

@@ -125,6 +125,20 @@ def train_run(task: RunTask, shared: Shared) -> RunOutcome:
     )
 
 
+def run_cost(options: FitOptions, n_features: int) -> float:
+    """A run's relative training cost, to start the costliest first: recurrent weights (gate
+    costs) times recurrent steps, layers and ensemble members (the linear model: nearly free)."""
+    from forecast.models.gate_costs import recurrent_params
+
+    if options.model == "linear":
+        return 0.0
+    segment = options.segment if isinstance(options.segment, int) else 1
+    inputs = options.units if segment > 1 else n_features
+    steps = -(-options.window // segment)
+    weights = recurrent_params(options.model, options.units, inputs) * options.layers
+    return float(weights * steps * options.ensemble)
+
+
 def partial_dir(run_dir: Path) -> Path:
     """Where a run directory is written before it is renamed into place."""
     return run_dir.with_name(f".{run_dir.name}.partial")

@@ -12,6 +12,8 @@ import forecast
 import forecast.commands.compare
 import forecast.training.fitting
 from forecast.cli import cli
+from forecast.commands.compare_runs import run_cost
+from forecast.config import FitOptions
 from forecast.errors import ForecastError
 
 TINY = ["--epochs", "1", "--window", "8", "--horizon", "2", "--units", "4", "--quiet"]
@@ -62,6 +64,14 @@ def test_jobs_are_for_the_forecast_task_only(tmp_path):
 def test_the_api_refuses_bad_jobs_too(tmp_path, sine_csv):
     with pytest.raises(ForecastError, match="--jobs -1 must be a positive integer"):
         forecast.compare(sine_csv, models="rnn", seeds=1, jobs=-1, out=tmp_path / "c")
+
+
+def test_runs_are_ranked_by_their_gate_costs():
+    """--jobs starts the costliest runs first: the hybrid, then LSTM, GRU, RNN, linear."""
+    cost = {m: run_cost(FitOptions(model=m), 5) for m in ("hybrid", "lstm", "gru", "rnn", "linear")}
+    assert list(cost) == sorted(cost, key=cost.get, reverse=True) and cost["linear"] == 0
+    assert run_cost(FitOptions(model="gru", segment=6), 5) < cost["gru"]  # 5 steps, not 30
+    assert run_cost(FitOptions(model="gru", ensemble=3), 5) == 3 * cost["gru"]
 
 
 def read_comparison(out):
