@@ -219,6 +219,7 @@ def tune(
     *,
     trials: int = TUNE_TRIALS,
     budget_minutes: float = TUNE_BUDGET_MINUTES,
+    jobs: int = 1,
     out: str | Path | None = None,
     overwrite: bool = False,
     config: str | Path | None = None,
@@ -227,7 +228,11 @@ def tune(
     **options,
 ) -> TuneReport:
     """Search window, units, layers, learning rate, batch size, norm and calendar of ``model``
-    on the validation split (``forecast tune``; the test split is never read).
+    on the validation split (``forecast tune``; the test split is never read). ``jobs > 1``
+    runs that many trials at once in worker processes (keras-tuner's chief/worker mode on
+    loopback); with keras-tuner's ``KERASTUNER_*`` variables set this process is the chief or a
+    worker of a search across machines (docs/cluster.md; a worker's report has ``worker`` set
+    and nothing is written).
 
     Returns:
         A ``TuneReport``: ``best`` (the options), ``best_rmse``, ``start_rmse``, ``linear_rmse``,
@@ -243,7 +248,9 @@ def tune(
         )
     out = Path(out) if out is not None else runs.default_run_dir(f"tune-{opts.model}")
     with data_file(data) as path:
-        return tune_command(path, opts, out, trials, budget_minutes, overwrite, verbose, log)
+        return tune_command(
+            path, opts, out, trials, budget_minutes, overwrite, verbose, log, jobs=jobs
+        )
 
 
 def inspect(

@@ -14,13 +14,12 @@ import click
 from forecast.cli_backtest import backtest
 from forecast.cli_options import (
     DEFAULTS,
-    EXIT_INTERRUPTED,
     ForecastGroup,
     echo_err,
     fit_options,
     keras_verbosity,
 )
-from forecast.config import TUNE_BUDGET_MINUTES, TUNE_TRIALS
+from forecast.cli_tune import tune
 from forecast.errors import ForecastError
 from forecast.models.registry import REGISTRY
 from forecast.quiet import quiet_tensorflow_import
@@ -198,71 +197,6 @@ def compare(
 
 
 @cli.command()
-@click.argument("csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--model",
-    type=click.Choice(list(REGISTRY)),
-    default=None,
-    help=f"Architecture to tune (see `forecast models`). [default: {DEFAULTS.model}]",
-)
-@click.option(
-    "--trials",
-    type=int,
-    default=TUNE_TRIALS,
-    show_default=True,
-    help="Maximum trials; trial 1 runs the given options unchanged.",
-)
-@click.option(
-    "--budget-minutes",
-    type=float,
-    default=TUNE_BUDGET_MINUTES,
-    show_default=True,
-    help="Wall-clock budget: no trial starts that would likely end after it.",
-)
-@fit_options
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Output directory. [default: runs/<timestamp>-tune-<model>]",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
-@click.pass_context
-def tune(
-    ctx: click.Context,
-    csv: Path,
-    trials: int,
-    budget_minutes: float,
-    out: Path | None,
-    overwrite: bool,
-    quiet: bool,
-    config_file: Path | None,
-    **flags,
-) -> None:
-    """Search window, units, layers, learning rate, batch size, norm and calendar for one model
-    on the validation split of CSV (Bayesian optimisation; the test split is never read). Writes
-    trials.csv, best.toml (for `fit --config`) and tuning.png."""
-    from forecast import api
-    from forecast.reporting.terminal import tune_report
-
-    report = api.tune(
-        csv,
-        trials=trials,
-        budget_minutes=budget_minutes,
-        out=out,
-        overwrite=overwrite,
-        config=config_file,
-        log=(lambda m: None) if quiet else echo_err,
-        **flags,
-    )
-    click.echo(tune_report(report, api.options_from(config_file, **flags), csv))
-    if report.interrupted:
-        click.echo(
-            f"interrupted: kept the {len(report.rows)} finished trial(s) in {report.out}", err=True
-        )
-        ctx.exit(EXIT_INTERRUPTED)
-
-
-@cli.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("csv", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -387,6 +321,7 @@ def models(window: int, horizon: int, units: int, n_features: int, segment: int)
 
 
 cli.add_command(backtest)
+cli.add_command(tune)
 
 
 def main() -> None:
