@@ -17,6 +17,10 @@ prepared data are cached per ``(window, norm, calendar)``) and
 split is never read. keras-tuner's own project directory lives in a temporary directory and is
 removed; the outputs are ``trials.csv``, ``best.toml`` (``forecast fit --config`` format) and
 ``tuning.png``, written atomically.
+
+``--jobs N`` and searches across machines use keras-tuner's chief/worker mode
+(``forecast.commands.tune_cluster``): the chief's oracle hands out the trials, workers run them,
+and the chief writes the same outputs from its oracle's finished trials.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import pandas as pd
 
 from forecast import runs
 from forecast.commands import tune_cluster as cluster
+from forecast.commands import tune_jobs
 from forecast.commands.tune_oracle import make_oracle, make_row, make_tuner, progress_line
 from forecast.commands.tune_space import COLUMNS, DATA_KEYS, options_for, resolved, space
 from forecast.config import TUNE_BUDGET_MINUTES, TUNE_TRIALS, FitOptions, toml_text
@@ -56,7 +61,8 @@ class TuneReport:
         best_rmse: validation RMSE of the best trial.
         linear_rmse: validation RMSE of the linear baseline on the starting options' windows.
         dm_p_vs_start: Diebold–Mariano p-value of the best trial against trial 1 on the
-            validation windows (``None`` when trial 1 is the best, or their windows differ). It
+            validation windows (``None`` when trial 1 is the best, their windows differ, or the
+            trials ran on workers, which report scores, not per-origin losses). It
             does not allow for having picked the best of several trials, so a small p is weak
             evidence and a large one says the search found nothing beyond noise.
         interrupted: Ctrl-C ended the search early.
@@ -198,10 +204,10 @@ def tune(
         if jobs > 1:
             config = Path(tempfile.mkdtemp(prefix="forecast-tune-jobs-"))
             (config / "start.toml").write_text(toml_text(start, "the chief's options"))
-            command = cluster.worker_command(
+            command = tune_jobs.worker_command(
                 csv, config / "start.toml", trials, budget_minutes, out
             )
-            spawn = lambda port: cluster.start_workers(jobs, port, command, config)  # noqa: E731
+            spawn = lambda port: tune_jobs.Workers(jobs, port, command, config)  # noqa: E731
         try:
             linear = lambda: linear_baseline(runner, start, log)  # noqa: E731
             cluster.chief_search(start, choices, trials, budget, report, linear, log, where, spawn)

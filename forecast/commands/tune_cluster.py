@@ -15,14 +15,12 @@ keras-tuner's own chief loop (``oracle_chief.start_server``) is not used: it che
 whether the workers are done and waits forever for a worker that died. Ours polls, ends the
 search once no trial can start and none is running, and gives the workers a few seconds to
 collect their stop signal. ``forecast tune --jobs N`` runs the chief in its own process on a
-free loopback port and starts N workers as subprocesses (``start_workers``).
+free loopback port and starts N workers as subprocesses (``forecast.commands.tune_jobs``).
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -39,7 +37,6 @@ TUNER_ID, ORACLE_IP, ORACLE_PORT = (
     "KERASTUNER_ORACLE_PORT",
 )
 PARENT = "FORECAST_TUNE_PARENT"  # set on the workers of ``--jobs``: they end with their parent
-THREAD_VARS = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
 STOP_GRACE = 5.0  # seconds the chief waits for idle workers to collect their stop signal
 CHIEF_WAIT = 120.0  # seconds past the budget a worker waits for an unreachable chief
 
@@ -72,90 +69,6 @@ def address(environ: Mapping[str, str]) -> str:
     return f"{ip}:{environ[ORACLE_PORT]}"
 
 
-def core_count() -> int:
-    """CPU cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover (macOS, Windows)
-        return os.cpu_count() or 1
-
-
-def thread_env(cores: int, jobs: int) -> dict[str, str]:
-    """Thread limits for one of ``jobs`` workers sharing ``cores``: at least one thread each."""
-    share = str(max(1, cores // jobs))
-    return dict.fromkeys(THREAD_VARS, share)
-
-
-def worker_env(base: Mapping[str, str], index: int, port: int, threads: dict) -> dict:
-    """The environment of ``--jobs`` worker ``index``: keras-tuner's variables pointing at the
-    chief on loopback ``port``, its thread limits, this process as its parent, and this copy of
-    ``forecast`` first on the path."""
-    root = str(Path(__file__).resolve().parents[2])
-    path = os.pathsep.join(p for p in (root, base.get("PYTHONPATH", "")) if p)
-    return {
-        **base,
-        **threads,
-        TUNER_ID: f"tuner{index}",
-        ORACLE_IP: "127.0.0.1",
-        ORACLE_PORT: str(port),
-        PARENT: str(os.getpid()),
-        "PYTHONPATH": path,
-    }
-
-
-def worker_command(csv: Path, config: Path, trials: int, budget_minutes: float, out: Path):
-    """The ``forecast tune`` command line of a ``--jobs`` worker: the chief's own options, given
-    through ``--config`` (every fit option, resolved), and the same trials, budget and out."""
-    return [
-        sys.executable, "-m", "forecast", "tune", str(csv), "--config", str(config),
-        "--trials", str(trials), "--budget-minutes", repr(float(budget_minutes)),
-        "--out", str(out),
-    ]  # fmt: skip
-
-
-def start_workers(jobs: int, port: int, command: list[str], logs: Path) -> list:
-    """Start ``jobs`` workers, each in its own session (a Ctrl-C on the terminal reaches only
-    the chief, which stops them) with its output in ``logs/tunerN.log``."""
-    threads = thread_env(core_count(), jobs)
-    procs = []
-    for i in range(jobs):
-        log = open(logs / f"tuner{i}.log", "wb")  # noqa: SIM115 (closed in stop_workers)
-        env = worker_env(os.environ, i, port, threads)
-        procs.append(
-            subprocess.Popen(
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        )
-        procs[-1].log = log
-    return procs
-
-
-def stop_workers(procs: list, timeout: float = 10.0) -> None:
-    """Let finished workers exit, terminate the others (then kill them after ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-    for p in procs:
-        try:
-            p.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        p.log.close()
-
-
-def worker_failure(procs: list) -> str | None:
-    """A one-line account of the first worker that exited with an error, or ``None``."""
-    for i, p in enumerate(procs):
-        if p.poll() not in (None, 0):
-            p.log.flush()
-            lines = Path(p.log.name).read_text(errors="replace").strip().splitlines()
-            said = [ln for ln in lines if ln.startswith("error:")] or lines[-1:] or [""]
-            return f"worker tuner{i} exited with status {p.returncode}: {said[-1]}"
-    return None
-
-
 def watch_parent(environ: Mapping[str, str]) -> None:
     """On a ``--jobs`` worker, end this process as soon as the chief that started it is gone
     (killed without a chance to stop its workers), instead of waiting for it."""
@@ -169,6 +82,20 @@ def watch_parent(environ: Mapping[str, str]) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="forecast-parent-watch").start()
+
+
+def stop_on_sigterm(environ: Mapping[str, str]) -> None:
+    """On a worker started by hand or by a scheduler (not by ``--jobs``), SIGTERM (preemption,
+    ``kill``) acts as Ctrl-C: the running trial goes back to the chief for another worker."""
+    import signal
+
+    if environ.get(PARENT) or threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def limit_chief_wait(seconds: float) -> None:
@@ -220,27 +147,26 @@ def search_over(oracle, servicer, keep_going: Callable[[], bool]) -> bool:
     return over(oracle)
 
 
-def wait_for_search(oracle, servicer, keep_going, procs: list | None = None, poll=0.2) -> None:
+def wait_for_search(oracle, servicer, keep_going, workers=None, poll=0.2) -> None:
     """Block until the search is over, then give idle workers ``STOP_GRACE`` seconds to hear it
-    (the ones ``--jobs`` started: until they exited). A ``--jobs`` worker that fails ends the
+    (the ``--jobs`` ``workers``: until they exited). A ``--jobs`` worker that fails ends the
     search with its error."""
     while not search_over(oracle, servicer, keep_going):
-        failure = worker_failure(procs or [])
+        failure = workers.failure() if workers is not None else None
         if failure:
             raise ForecastError(failure)
         time.sleep(poll)
     grace = time.monotonic() + STOP_GRACE
     while time.monotonic() < grace:
-        if procs and all(p.poll() is not None for p in procs):
-            return
-        if not procs and not oracle.tuner_ids:
+        if workers.exited() if workers is not None else not oracle.tuner_ids:
             return
         time.sleep(poll)
 
 
 def finished(trial) -> bool:
-    """The trial ended on its worker (completed, or failed); running trials have no result."""
-    return trial.status in ("COMPLETED", "FAILED", "INVALID")
+    """The trial ended on its worker, completed or failed; running trials and interrupted ones
+    waiting for another worker have no result."""
+    return trial.status in ("COMPLETED", "FAILED")
 
 
 def metric(trial, name: str) -> float:
@@ -284,7 +210,7 @@ def chief_search(start, choices, trials, budget, report, linear, log, where, spa
         linear: computes the linear baseline (while the workers start).
         log: where progress lines go, one per finished trial, with the tuner that ran it.
         where: ``ip:port`` to listen on (port 0: a free one).
-        spawn: ``spawn(port)`` starts the ``--jobs`` workers and returns their processes.
+        spawn: ``spawn(port)`` starts the ``--jobs`` workers (``tune_jobs.Workers``).
     """
     import shutil
     import tempfile
@@ -301,6 +227,10 @@ def chief_search(start, choices, trials, budget, report, linear, log, where, spa
         return time.perf_counter() - clock + mean_trial() <= budget
 
     def on_end(trial, tuner_id) -> None:
+        if not finished(trial):
+            log(f"trial {int(trial.trial_id) + 1} was interrupted on {tuner_id}; it goes to the "
+                "next worker that asks")  # fmt: skip
+            return
         row = trial_row(trial, start)
         done.append(row)
         if trial.status != "COMPLETED" and trial.message:
@@ -313,21 +243,21 @@ def chief_search(start, choices, trials, budget, report, linear, log, where, spa
     oracle = make_oracle(start, choices, trials, keep_going, on_end)
     project = tempfile.mkdtemp(prefix="forecast-tune-chief-")
     oracle._set_project_dir(project, "keras_tuner")  # the oracle saves its trials there
-    procs: list = []
-    server = None
+    workers = server = None
     try:
         server, servicer, port = serve(oracle, where)
         if spawn is not None:
-            procs = spawn(port)
-            log(f"chief on 127.0.0.1:{port}; {len(procs)} worker process(es) started")
+            workers = spawn(port)
+            log(f"chief on 127.0.0.1:{port}; {len(workers.procs)} worker process(es) started")
         else:
             log(f"chief serving trials on {where}; start the workers with the same command")
         report.linear_rmse = linear()
-        wait_for_search(oracle, servicer, keep_going, procs)
+        wait_for_search(oracle, servicer, keep_going, workers)
     except KeyboardInterrupt:
         report.interrupted = True
     finally:
-        stop_workers(procs)
+        if workers is not None:
+            workers.stop()
         if server is not None:
             server.stop(grace=1).wait()
         shutil.rmtree(project, ignore_errors=True)
@@ -353,6 +283,7 @@ def worker_search(runner, start, choices, trials, budget, tuner_id, log) -> list
     from forecast.commands.tune_oracle import make_oracle, make_row, make_tuner
 
     watch_parent(os.environ)
+    stop_on_sigterm(os.environ)
     limit_chief_wait(budget + CHIEF_WAIT)
     rows: list[dict] = []
 

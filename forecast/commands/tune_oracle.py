@@ -109,6 +109,17 @@ def make_oracle(
                 return self._random_populate_space()
             return {"status": TrialStatus.RUNNING, "values": values}
 
+        def _retry(self, trial):
+            """keras-tuner's retry rule without its print: a trial ended ``INVALID`` (only a
+            worker that was interrupted ends one so) goes to the next worker, once."""
+            if trial.status != TrialStatus.INVALID:
+                return False
+            if self._run_times[trial.trial_id] > self.max_retries_per_trial:
+                trial.status = TrialStatus.FAILED
+                return False
+            self._retry_queue.append(trial.trial_id)
+            return True
+
         @keras_tuner.synchronized
         def end_trial(self, trial):
             ran_by = [k for k, t in self.ongoing_trials.items() if t.trial_id == trial.trial_id]
@@ -122,6 +133,7 @@ def make_oracle(
         num_initial_points=max(2, math.ceil(trials / 3)),
         hyperparameters=hyperparameters(choices, start),
         seed=start.seed,
+        max_retries_per_trial=1,
         max_consecutive_failed_trials=trials + 1,
     )
     oracle.verbose = 0  # our own progress line replaces keras-tuner's tables
@@ -138,11 +150,11 @@ def make_tuner(
     """A keras-tuner ``Tuner`` on ``oracle`` whose trials call ``on_trial(options, trial_id)``
     (which returns the trial's row, ``val_rmse`` included).
 
-    In-process (``worker`` false) an error ends the search and a non-finite RMSE fails the
-    trial. On a worker (``KERASTUNER_TUNER_ID=tunerN``: keras-tuner swaps the oracle for a gRPC
-    client of the chief's) every result goes to the chief as ``trial_metrics``, a non-finite one
-    included (the chief's oracle marks it failed), and an error first ends the trial as failed
-    on the chief, so that the chief does not wait for it, then ends this worker.
+    An error ends the search and a non-finite RMSE fails the trial. On a worker
+    (``KERASTUNER_TUNER_ID=tunerN``: keras-tuner swaps the oracle for a gRPC client of the
+    chief's) every result goes to the chief as ``trial_metrics``, a non-finite one included; an
+    error first ends the trial as failed on the chief (so that the chief does not wait for it),
+    and a Ctrl-C (or SIGTERM) as invalid, which the chief hands to the next worker.
     """
     import keras_tuner
     from keras_tuner.engine.trial import TrialStatus
@@ -151,17 +163,24 @@ def make_tuner(
         def run_trial(self, trial, *args, **kwargs):
             try:
                 row = on_trial(options_for(start, trial.hyperparameters.values), trial.trial_id)
+            except KeyboardInterrupt:
+                if worker:  # the chief hands the trial to another worker
+                    self.tell_chief(trial, TrialStatus.INVALID, f"interrupted on {self.tuner_id}")
+                raise
             except Exception as e:  # keras-tuner would log and swallow it
                 self.error = e
-                if worker:
-                    trial.status, trial.message = TrialStatus.FAILED, f"{type(e).__name__}: {e}"
-                    self.oracle.end_trial(trial)
+                if worker:  # so that the chief does not wait for this trial
+                    self.tell_chief(trial, TrialStatus.FAILED, f"{type(e).__name__}: {e}")
                 raise keras_tuner.errors.FatalError(str(e)) from e
-            if worker:
-                return trial_metrics(row)
             if not math.isfinite(row["val_rmse"]):
+                if worker:  # the chief's trials.csv keeps the row
+                    self.oracle.update_trial(trial.trial_id, trial_metrics(row))
                 raise keras_tuner.errors.FailedTrialError("validation RMSE is not finite")
-            return row["val_rmse"]
+            return trial_metrics(row) if worker else row["val_rmse"]
+
+        def tell_chief(self, trial, status: str, message: str) -> None:
+            trial.status, trial.message = status, message
+            self.oracle.end_trial(trial)
 
     tuner = ForecastTuner(
         oracle=oracle, directory=str(directory), project_name="keras_tuner", overwrite=True

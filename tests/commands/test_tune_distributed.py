@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from forecast.commands import tune_cluster as cluster
+from forecast.commands import tune_jobs
 from forecast.config import FitOptions, load_toml
 from forecast.errors import ForecastError
 from tests.conftest import synthetic_frame
@@ -45,7 +46,7 @@ def base_env(threads: str = "1") -> dict:
     """This environment without keras-tuner's variables, this checkout first on the path."""
     env = {k: v for k, v in os.environ.items() if k not in KT_VARS}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    env.update(dict.fromkeys(cluster.THREAD_VARS, threads))
+    env.update(dict.fromkeys(tune_jobs.THREAD_VARS, threads))
     return env
 
 
@@ -201,9 +202,9 @@ def test_role_reads_keras_tuner_variables():
 
 
 def test_thread_env_shares_the_cores():
-    assert cluster.thread_env(16, 4) == dict.fromkeys(cluster.THREAD_VARS, "4")
-    assert cluster.thread_env(2, 3) == dict.fromkeys(cluster.THREAD_VARS, "1")  # at least one
-    env = cluster.worker_env({"PATH": "/bin"}, 1, 5555, {"OMP_NUM_THREADS": "2"})
+    assert tune_jobs.thread_env(16, 4) == dict.fromkeys(tune_jobs.THREAD_VARS, "4")
+    assert tune_jobs.thread_env(2, 3) == dict.fromkeys(tune_jobs.THREAD_VARS, "1")  # at least one
+    env = tune_jobs.worker_env({"PATH": "/bin"}, 1, 5555, {"OMP_NUM_THREADS": "2"})
     assert env[cluster.TUNER_ID] == "tuner1" and env[cluster.ORACLE_PORT] == "5555"
     assert env[cluster.ORACLE_IP] == "127.0.0.1" and env["OMP_NUM_THREADS"] == "2"
     assert env[cluster.PARENT] == str(os.getpid()) and env["PYTHONPATH"] == str(ROOT)
@@ -220,3 +221,50 @@ def test_jobs_refuses_a_chief_environment(sine, tmp_path, monkeypatch):
     with pytest.raises(ForecastError, match="--jobs 0 must be at least 1"):
         tune(sine, FitOptions(window=14, horizon=3), tmp_path / "t", trials=2, jobs=0)
     assert not (tmp_path / "t").exists()
+
+
+def test_workers_report_the_first_failure(tmp_path):
+    """A ``--jobs`` worker that exits with an error is reported by its ``error:`` line."""
+    script = "import sys, time; print('note'); print('error: --window 9 is bad'); sys.exit(2)"
+    workers = tune_jobs.Workers(2, 1, [sys.executable, "-c", script], tmp_path)
+    deadline = time.monotonic() + 30
+    while not workers.exited() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers.failure() == "worker tuner0 exited with status 2: error: --window 9 is bad"
+    workers.stop()
+    sleeper = tune_jobs.Workers(
+        1, 1, [sys.executable, "-c", "import time; time.sleep(60)"], tmp_path
+    )
+    assert sleeper.failure() is None and not sleeper.exited()
+    sleeper.stop(timeout=5)
+    assert sleeper.exited()
+
+
+def test_an_interrupted_trial_goes_to_the_next_worker_and_is_counted_once(tmp_path):
+    """The chief's oracle: a trial a worker ended ``INVALID`` (Ctrl-C, SIGTERM) is handed to the
+    next worker under the same id; trial 1 stays the starting options; rows are unique."""
+    from forecast.commands.tune_oracle import make_oracle
+
+    start = FitOptions(window=14, horizon=3, units=4)
+    choices = {"window": [7, 14], "units": [4, 16], "norm": ["window", "global"]}
+    ended = []
+    oracle = make_oracle(start, choices, 3, lambda: True, lambda t, who: ended.append(who))
+    oracle._set_project_dir(str(tmp_path), "kt")  # as chief_search does
+    first = oracle.create_trial("tuner0")
+    assert first.hyperparameters.values == {"window": 14, "units": 4, "norm": "window"}
+    first.status = "INVALID"
+    oracle.end_trial(first)
+    again = oracle.create_trial("tuner1")
+    assert again.trial_id == first.trial_id and again.hyperparameters.values == {
+        "window": 14,
+        "units": 4,
+        "norm": "window",
+    }
+    for trial in (again, oracle.create_trial("tuner0")):
+        oracle.update_trial(trial.trial_id, {"val_rmse": 1.5, "epochs": 2.0, "seconds": 0.5})
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+    assert ended == ["tuner0", "tuner1", "tuner0"]
+    rows = cluster.oracle_rows(oracle, start)
+    assert [r["trial"] for r in rows] == [1, 2]
+    assert rows[0]["window"] == 14 and rows[0]["val_rmse"] == 1.5 and rows[0]["epochs"] == 2
