@@ -124,6 +124,27 @@ def fit(
     "--max-steps", type=int, help="--task memory: training-step budget per cell. [default: 4000]"
 )
 @click.option("--quick", is_flag=True, help="--task memory: tiny CI budget (well under 2 min).")
+@click.option(
+    "--folds",
+    type=click.IntRange(min=1),
+    help="Backtest every model on K rolling-origin folds (as `forecast backtest`) instead of "
+    'one test period: RMSE per fold, wins "k of K", pooled DM tests.',
+)
+@click.option("--fold-size", type=int, help="--folds: rows per test block. [default: as backtest]")
+@click.option(
+    "--refit",
+    type=click.Choice(["every", "once"]),
+    default="every",
+    show_default=True,
+    help="--folds: retrain on each fold's past, or once on the first fold's.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes training at once (each gets its share of the cores).",
+)
 @fit_options
 @click.option(
     "--out",
@@ -140,6 +161,10 @@ def compare(
     lengths: str | None,
     max_steps: int | None,
     quick: bool,
+    folds: int | None,
+    fold_size: int | None,
+    refit: str,
+    jobs: int,
     out: Path | None,
     overwrite: bool,
     quiet: bool,
@@ -183,6 +208,10 @@ def compare(
         model_list,
         seeds,
         segments=segments,
+        folds=folds,
+        fold_size=fold_size,
+        refit=refit,
+        jobs=jobs,
         out=out,
         overwrite=overwrite,
         config=config_file,
@@ -190,6 +219,13 @@ def compare(
         log=echo_err,
         **flags,
     )
+    if folds is not None:
+        from forecast.reporting.fold_tables import fold_text_table, fold_verdict
+
+        click.echo(f"\ncomparison: {result.path} ({folds} folds x {seeds} seed(s); test RMSE)")
+        click.echo(fold_text_table(result.rows))
+        click.echo(fold_verdict(result.rows))
+        return
     click.echo(f"\ncomparison: {result.path} ({seeds} seed(s) per model; mean ± sd)")
     click.echo(text_table(result.rows))
     for line in compare_warnings(result.rows):

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import forecast
 from forecast.cli import cli
-from forecast.commands import backtest as backtest_mod
+from forecast.commands import backtest_folds
 from forecast.errors import ForecastError
 from forecast.evaluation.folds import default_fold_size, fold_bounds
 from tests.conftest import synthetic_frame
@@ -91,13 +91,13 @@ def test_no_fold_reads_the_future(run, tmp_path):
 
 def test_refit_once_trains_once(tmp_path, monkeypatch):
     calls = []
-    real = backtest_mod.train_one
+    real = backtest_folds.train_one
 
     def counting(name, *args, **kwargs):
         calls.append(name)
         return real(name, *args, **kwargs)
 
-    monkeypatch.setattr(backtest_mod, "train_one", counting)
+    monkeypatch.setattr(backtest_folds, "train_one", counting)
     frame = synthetic_frame(300, period=12)
     once = forecast.backtest(
         frame, "rnn", folds=3, fold_size=20, refit="once", out=tmp_path / "o", **FAST
