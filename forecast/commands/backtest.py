@@ -178,12 +178,14 @@ def write_backtest_files(
     directory: Path, result: dict, scores: list[FoldScores], index, target
 ) -> None:
     """The files of one backtest into ``directory`` (already staged)."""
+    from forecast.reporting.backtest_html import write_backtest_report
     from forecast.reporting.backtest_plots import plot_backtest
 
     runs.write_json(directory / "backtest.json", result)
     folds_table(result["folds"], result["model"]).to_csv(directory / "folds.csv", index=False)
     origins_table(scores).to_csv(directory / "origins.csv", index=False, float_format="%.10g")
     plot_backtest(directory / "backtest.png", index, target, result)
+    write_backtest_report(directory, result)
 
 
 def series_target(csv: Path, options: FitOptions):
