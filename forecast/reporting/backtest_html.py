@@ -78,18 +78,16 @@ def rmse_table(result: dict) -> str:
 
 
 def folds_table(result: dict) -> str:
-    """Per fold: the test period, its windows, whether the model was trained on it, and the
-    80 % interval coverage."""
-    folds = result["folds"]
-    header = ["", *(f"fold {r['fold']}" for r in folds)]
-    rows = [
-        ["test period", *(f"{when(r['test_start'])} – {when(r['test_end'])}" for r in folds)],
-        ["trained up to", *(when(r["train_end"]) for r in folds)],
-        ["test windows", *(r["n_windows"] for r in folds)],
-        ["80 % interval coverage", *(number(r["coverage_80"], ".0%") for r in folds)],
-    ]
-    if any("trained" in r for r in folds):
-        rows.append(["model retrained", *("yes" if r.get("trained") else "no" for r in folds)])
+    """One row per fold: the test period, the last training row, the test windows, the 80 %
+    interval coverage and whether the model was (re)trained for it."""
+    header = ["fold", "test period", "trained up to", "test windows", "80 % interval coverage"]
+    retrained = any("trained" in r for r in result["folds"])
+    header += ["model trained"] if retrained else []
+    rows = []
+    for r in result["folds"]:
+        row = [r["fold"], f"{when(r['test_start'])} – {when(r['test_end'])}"]
+        row += [when(r["train_end"]), r["n_windows"], number(r["coverage_80"], ".0%")]
+        rows.append(row + (["yes" if r.get("trained") else "no"] if retrained else []))
     return table(header, rows)
 
 
@@ -113,12 +111,12 @@ def significance_table(result: dict) -> str:
 
 
 def explanation(result: dict) -> list[str]:
-    """The notes every backtest page carries: what the numbers are, and the warning when the
-    model loses to persistence on some folds."""
+    """``(warnings, notes)`` under the RMSE table: the warning when the model loses to
+    persistence on some folds, and what the numbers are."""
     model, lost = result["model"], loses_to_persistence(result)
-    lines = []
+    warnings = []
     if any(lost):
-        lines.append(
+        warnings.append(
             f"WARNING: {model} does NOT beat persistence on {sum(lost)} of {len(lost)} folds "
             "(red cells)"
         )
@@ -127,13 +125,13 @@ def explanation(result: dict) -> list[str]:
         if result["refit"] == "every"
         else "trained once on the first fold's past and scored on every block"
     )
-    lines += [
+    lines = [
         f"RMSE in original units over every test origin of each fold; * marks the lowest of a "
         f"fold. {model} is {refit}; a fold never reads a row after its test block.",
         f"Diebold–Mariano tests (HLN-corrected) pool every fold's test origins; DM < 0 favours "
         f"{model}. The 80 % intervals are calibrated on each fold's validation block.",
     ]
-    return lines
+    return warnings, lines
 
 
 def backtest_page(result: dict, images: dict[str, bytes], notes: list[str]) -> str:
@@ -157,7 +155,9 @@ def backtest_page(result: dict, images: dict[str, bytes], notes: list[str]) -> s
         f"{number(mean)} ± {number(sd, '.2g')} over the folds"
     )
     scores = rmse_table(result)
-    scores += "".join(f'<p class="note">{esc(line)}</p>' for line in explanation(result))
+    warnings, lines = explanation(result)
+    scores += "".join(f'<p class="note warn">{esc(line)}</p>' for line in warnings)
+    scores += "".join(f'<p class="note">{esc(line)}</p>' for line in lines)
     sections = [
         (f"RMSE per fold ({k} folds)", scores),
         (f"{model} against persistence and linear", significance_table(result)),

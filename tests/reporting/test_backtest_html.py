@@ -80,10 +80,17 @@ def test_page_holds_the_results_numbers_and_k_fold_columns():
     assert rmse[1][5].startswith("1.311 ± ")
     assert against[1] == ["persistence", "4 of 4", "2.15", "-2.50", "0.0123"]
     assert against[2] == ["linear", "4 of 4", "1.387", "+0.75", "0.457"]
-    assert folds[0] == ["", "fold 1", "fold 2", "fold 3", "fold 4"]
-    assert folds[1][1] == "2020-01-15 – 2020-01-28"
-    assert ["test windows", "11", "12", "13", "14"] in folds
-    assert ["80 % interval coverage", "70%", "75%", "80%", "85%"] in folds
+    assert folds[0][:5] == [
+        "fold",
+        "test period",
+        "trained up to",
+        "test windows",
+        "80 % interval coverage",
+    ]
+    assert [row[0] for row in folds[1:]] == ["1", "2", "3", "4"]  # one row per fold
+    assert folds[1][1:3] == ["2020-01-15 – 2020-01-28", "2020-01-01"]
+    assert [row[3] for row in folds[1:]] == ["11", "12", "13", "14"]
+    assert [row[4] for row in folds[1:]] == ["70%", "75%", "80%", "85%"]
     assert "gaps filled: 2 rows" in text and "WARNING" not in text
     assert 'class="verdict good"' in text
     assert [i["alt"] for i in page.images] == ["backtest.png"]
@@ -95,6 +102,7 @@ def test_a_model_losing_to_persistence_is_flagged_red():
     page = Page(text)
     assert 'class="verdict bad"' in text and 'class="verdict good"' not in text
     assert "WARNING: gru does NOT beat persistence on 2 of 3 folds" in text
+    assert '<p class="note warn">WARNING' in text
     assert text.count('class="lose"') == 2  # folds 1 and 3; fold 2 (1.9 < 2.1) is not red
     rmse = page.tables[0]
     assert rmse[4][1:4] == ["1.8 *", "1.7 *", "1.9 *"]  # linear is best on every fold
