@@ -26,6 +26,17 @@ def mean_sd(values: list[float]) -> tuple[float, float]:
     return float(np.mean(values)), sd
 
 
+def source(result: dict) -> str:
+    """`` on weather.csv``: the data file's name, when backtest.json records it."""
+    return f" on {Path(str(result['csv'])).name}" if result.get("csv") else ""
+
+
+def fold_count(result: dict) -> str:
+    """``5 folds``, or ``2 of 5 folds`` for a part run with ``--only-folds``."""
+    k, total = len(result["folds"]), result.get("folds_total", len(result["folds"]))
+    return f"{k} folds" if total == k else f"{k} of {total} folds"
+
+
 def when(stamp: str) -> str:
     """A fold boundary as backtest.json writes it, without a midnight time of day
     (``2020-01-15 00:00:00`` → ``2020-01-15``)."""
@@ -144,8 +155,9 @@ def backtest_page(result: dict, images: dict[str, bytes], notes: list[str]) -> s
     """
     k, model = len(result["folds"]), result["model"]
     title = (
-        f"forecast backtest: {model}, refit {result['refit']}, {k} folds of "
-        f"{result['fold_size']} rows, window {result['window']}, horizon {result['horizon']}"
+        f"forecast backtest: {model}{source(result)}, refit {result['refit']}, "
+        f"{fold_count(result)} of {result['fold_size']} rows, window {result['window']}, "
+        f"horizon {result['horizon']}"
     )
     folds = result["folds"]
     mean, sd = result["summary"]["rmse_mean"], result["summary"]["rmse_sd"]

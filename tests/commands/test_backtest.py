@@ -73,7 +73,7 @@ def test_backtest_json_and_wins(run):
     assert len(table) == 3 * 4 and set(table.forecaster) >= {"rnn", "persistence", "linear"}
     assert (result.path / "backtest.png").stat().st_size > 0
     page = Page((result.path / "report.html").read_text(encoding="utf-8"))
-    assert page.title.startswith("forecast backtest: rnn, refit every, 3 folds of 20 rows")
+    assert page.title.startswith("forecast backtest: rnn on data.parquet, refit every, 3 folds of")
     assert page.tables[0][0][1:-1] == ["fold 1", "fold 2", "fold 3"]
     assert [i["alt"] for i in page.images] == ["backtest.png"]
     check_self_contained(page)

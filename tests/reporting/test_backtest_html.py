@@ -116,6 +116,15 @@ def test_lowest_mean_is_needed_for_a_green_banner():
     assert bh.is_good(backtest_result([1.2, 1.5, 1.2], [2.0, 2.0, 2.0], [1.4, 1.6, 1.3]))
 
 
+def test_title_names_the_data_and_a_part_of_the_folds():
+    part = {**LOSER, "csv": "/data/<w>.csv", "folds_total": 5}
+    page = Page(bh.backtest_page(part, {}, []))
+    assert page.title == (
+        "forecast backtest: gru on <w>.csv, refit every, 3 of 5 folds of 14 rows, window 30, "
+        "horizon 3"
+    )
+
+
 def test_text_is_escaped():
     result = {**WINNER, "model": "<b>gru</b>"}
     text = bh.backtest_page(result, {}, ["<script>x</script>"])
