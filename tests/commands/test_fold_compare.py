@@ -64,7 +64,8 @@ def test_rows_are_the_backtests_of_each_model(folds_compare, rnn_parts):
 def test_directory_holds_each_backtest_and_the_tables(folds_compare):
     path = folds_compare.path
     for name in ("rnn-seed3", "gru-seed3"):
-        assert (path / name / "backtest.json").exists() and (path / name / "origins.csv").exists()
+        for file in ("backtest.json", "origins.csv", "report.html", "backtest.png"):
+            assert (path / name / file).exists()
     table = pd.read_csv(path / "comparison.csv")
     assert {"fold_1", "fold_2", "rmse_mean", "rmse_sd", "dm_p_vs_best"} <= set(table.columns)
     assert (path / "folds_rmse.png").stat().st_size > 0
