@@ -17,6 +17,8 @@ from forecast.version import __version__
 
 # public name -> (module, name there)
 _PUBLIC = {
+    "Backtest": ("forecast.results", "Backtest"),
+    "BacktestComparison": ("forecast.results", "BacktestComparison"),
     "Comparison": ("forecast.results", "Comparison"),
     "FitOptions": ("forecast.config", "FitOptions"),
     "ForecastError": ("forecast.errors", "ForecastError"),
@@ -32,6 +34,7 @@ _PUBLIC = {
     "memory_summary": ("forecast.experiments.memory_report", "summarise"),
     "memory_table": ("forecast.experiments.memory_report", "memory_table"),
     "memory_test": ("forecast.api", "memory_test"),
+    "merge_backtests": ("forecast.api", "merge_backtests"),
     "origin_losses": ("forecast.evaluation.significance", "origin_losses"),
     "plot_gradients": ("forecast.experiments.gradients", "plot_gradients"),
     "plot_memory": ("forecast.experiments.memory_report", "plot_memory"),

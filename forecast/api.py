@@ -20,7 +20,7 @@ from forecast import runs
 from forecast.config import AUTO, TUNE_BUDGET_MINUTES, TUNE_TRIALS, FitOptions, load_toml
 from forecast.data.sources import data_file
 from forecast.errors import ForecastError
-from forecast.results import Backtest, Comparison, Run, _silent
+from forecast.results import Backtest, BacktestComparison, Comparison, Run, _silent
 
 if TYPE_CHECKING:
     from forecast.commands.tune import TuneReport
@@ -119,6 +119,9 @@ def compare(
     seeds: int = 3,
     *,
     segments: str | list[int] = "auto",
+    folds: int | None = None,
+    fold_size: int | None = None,
+    refit: str = "every",
     jobs: int = 1,
     out: str | Path | None = None,
     overwrite: bool = False,
@@ -126,7 +129,7 @@ def compare(
     verbose: int = 0,
     log=_silent,
     **options,
-) -> Comparison:
+) -> Comparison | BacktestComparison:
     """Train every architecture in ``models`` with ``seeds`` seeds on identical windows and compare
     them with the baselines (``forecast compare``).
 
@@ -136,14 +139,17 @@ def compare(
         seeds: seeds per architecture (``seed``, ``seed + 1``, ...).
         segments: segment lengths every recurrent architecture is trained with (``[1, 7]``, or
             ``"auto"``: point-wise and, once the window spans two seasons, one season).
+        folds: backtest every architecture on ``folds`` rolling-origin folds (as ``backtest``;
+            ``fold_size`` and ``refit`` as there) instead of scoring it on one test period.
         jobs: runs trained at once, each in its own worker process with its share of the CPU
-            cores (same numbers as ``jobs=1``; not with ``distribute``).
+            cores (1: in this process; same numbers as ``jobs=1``; not with ``distribute``).
         out: the comparison directory (default ``runs/<timestamp>-compare``).
         overwrite, config, verbose, log, **options: as for ``fit``.
 
     Returns:
-        The ``Comparison``. After Ctrl-C (``KeyboardInterrupt``) it compares the runs that had
-        finished and ``interrupted`` is true; with none finished, ``KeyboardInterrupt`` is raised.
+        The ``Comparison``, or with ``folds`` a ``BacktestComparison``. After Ctrl-C
+        (``KeyboardInterrupt``) a ``Comparison`` compares the runs that had finished and
+        ``interrupted`` is true; with none finished, ``KeyboardInterrupt`` is raised.
     """
     from forecast.commands.compare import compare as compare_command
     from forecast.commands.compare_plan import ComparePlan, parse_models
@@ -152,6 +158,14 @@ def compare(
     plan = ComparePlan(names, seeds, segments if isinstance(segments, str) else tuple(segments))
     opts = options_from(config, **options)
     out = Path(out) if out is not None else runs.default_run_dir("compare")
+    if folds is not None:
+        from forecast.commands.fold_compare import compare_folds
+
+        with data_file(data) as path:
+            report = compare_folds(
+                path, opts, plan, out, folds, fold_size, refit, overwrite, verbose, log, jobs
+            )
+        return BacktestComparison(report.out, report.rows, report.result, report.notes)
     with data_file(data) as path, chief_lock(out, opts):
         bundle = isinstance(data, pd.DataFrame)
         result = compare_command(
@@ -169,6 +183,8 @@ def backtest(
     folds: int = 5,
     fold_size: int | None = None,
     refit: str = "every",
+    jobs: int = 1,
+    only_folds: list[int] | None = None,
     out: str | Path | None = None,
     overwrite: bool = False,
     config: str | Path | None = None,
@@ -188,6 +204,9 @@ def backtest(
         fold_size: rows per test (and validation) block; default: the fit's test share of the
             rows divided by ``K``, at least ``horizon`` plus a few origins.
         refit: ``"every"`` (retrain per fold) or ``"once"``.
+        jobs: worker processes training folds at once (1: in this process).
+        only_folds: run only these folds (1-based) of the ``K``; join the parts with
+            ``merge_backtests``.
         out: the output directory (default ``runs/<timestamp>-backtest-<model>``).
         overwrite, config, verbose, log, **options: as for ``fit``.
 
@@ -198,9 +217,26 @@ def backtest(
 
     opts = options_from(config, model=model, **options)
     out = Path(out) if out is not None else runs.default_run_dir(f"backtest-{opts.model}")
+    only = tuple(only_folds) if only_folds else None
     with data_file(data) as path:
-        report = backtest_command(path, opts, out, folds, fold_size, refit, overwrite, verbose, log)
+        report = backtest_command(
+            path, opts, out, folds, fold_size, refit, overwrite, verbose, log, jobs, only
+        )
     return Backtest(report.out, report.result["summary"], report.table, report.result, report.notes)
+
+
+def merge_backtests(
+    parts: list[str | Path], out: str | Path, overwrite: bool = False
+) -> Backtest | BacktestComparison:
+    """Join backtests run as separate jobs (``only_folds``, one model each, or whole
+    ``compare(folds=K)`` directories) into ``out``: a ``Backtest`` when they hold one model and
+    seed, else a ``BacktestComparison``. The pooled tests are recomputed from every origin."""
+    from forecast.commands.backtest_merge import merge
+
+    report = merge([Path(p) for p in parts], Path(out), overwrite)
+    if hasattr(report, "table"):
+        return Backtest(report.out, report.result["summary"], report.table, report.result)
+    return BacktestComparison(report.out, report.rows, report.result)
 
 
 def load(path: str | Path) -> Run | Comparison:
@@ -226,6 +262,7 @@ def tune(
     *,
     trials: int = TUNE_TRIALS,
     budget_minutes: float = TUNE_BUDGET_MINUTES,
+    jobs: int = 1,
     out: str | Path | None = None,
     overwrite: bool = False,
     config: str | Path | None = None,
@@ -234,7 +271,11 @@ def tune(
     **options,
 ) -> TuneReport:
     """Search window, units, layers, learning rate, batch size, norm and calendar of ``model``
-    on the validation split (``forecast tune``; the test split is never read).
+    on the validation split (``forecast tune``; the test split is never read). ``jobs > 1``
+    runs that many trials at once in worker processes (keras-tuner's chief/worker mode on
+    loopback); with keras-tuner's ``KERASTUNER_*`` variables set this process is the chief or a
+    worker of a search across machines (docs/cluster.md; a worker's report has ``worker`` set
+    and nothing is written).
 
     Returns:
         A ``TuneReport``: ``best`` (the options), ``best_rmse``, ``start_rmse``, ``linear_rmse``,
@@ -250,7 +291,9 @@ def tune(
         )
     out = Path(out) if out is not None else runs.default_run_dir(f"tune-{opts.model}")
     with data_file(data) as path:
-        return tune_command(path, opts, out, trials, budget_minutes, overwrite, verbose, log)
+        return tune_command(
+            path, opts, out, trials, budget_minutes, overwrite, verbose, log, jobs=jobs
+        )
 
 
 def inspect(

@@ -12,16 +12,15 @@ from pathlib import Path
 import click
 
 from forecast.cli_backtest import backtest
+from forecast.cli_compare import compare
 from forecast.cli_options import (
     DEFAULTS,
     ForecastGroup,
     echo_err,
-    exit_interrupted,
     fit_options,
-    jobs_option,
     keras_verbosity,
 )
-from forecast.config import TUNE_BUDGET_MINUTES, TUNE_TRIALS
+from forecast.cli_tune import tune
 from forecast.errors import ForecastError
 from forecast.models.registry import REGISTRY
 from forecast.quiet import quiet_tensorflow_import
@@ -84,185 +83,6 @@ def fit(
     )
     click.echo(f"\nrun: {run.path}")
     click.echo(fit_report(run.metrics))
-
-
-@cli.command()
-@click.argument("csv", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--models",
-    "model_list",
-    default="rnn,lstm,gru,hybrid",
-    show_default=True,
-    help="Comma-separated architectures (see `forecast models`).",
-)
-@click.option(
-    "--seeds",
-    type=int,
-    default=3,
-    show_default=True,
-    help="Seeds per architecture (--seed, +1, …).",
-)
-@click.option(
-    "--segments",
-    default="auto",
-    show_default=True,
-    help="Segment lengths every recurrent model is trained with, e.g. 1,7 (1: point-wise); "
-    "'auto': 1 and the season once the window spans two seasons.",
-)
-@click.option(
-    "--task",
-    type=click.Choice(["forecast", "memory"]),
-    default="forecast",
-    show_default=True,
-    help="'forecast': compare on CSV; 'memory': the adding problem (no CSV): can each model "
-    "sum two marked values L steps apart, for growing L; plus gradient norms per input step.",
-)
-@click.option(
-    "--lengths",
-    help="--task memory: sequence lengths L. [default: 10,50,100,200; 5,10 with --quick]",
-)
-@click.option(
-    "--max-steps", type=int, help="--task memory: training-step budget per cell. [default: 4000]"
-)
-@click.option("--quick", is_flag=True, help="--task memory: tiny CI budget (well under 2 min).")
-@jobs_option("Runs")
-@fit_options
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Output directory. [default: runs/<timestamp>-compare or -memory]",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
-def compare(
-    csv: Path | None,
-    model_list: str,
-    seeds: int,
-    segments: str,
-    task: str,
-    lengths: str | None,
-    max_steps: int | None,
-    quick: bool,
-    jobs: int,
-    out: Path | None,
-    overwrite: bool,
-    quiet: bool,
-    config_file: Path | None,
-    **flags,
-) -> None:
-    """Train several architectures (several seeds each) on identical windows of CSV and compare
-    them with the baselines in one table, plus plots; or run the long-memory test."""
-    from forecast import api
-    from forecast.reporting.tables import text_table
-    from forecast.reporting.terminal import compare_verdict, compare_warnings
-
-    if task == "memory":
-        if jobs != 1:  # the memory task's cells are small and run one after the other
-            raise ForecastError(f"--jobs {jobs} applies to --task forecast; drop it for memory")
-        from forecast.experiments.memory import parse_lengths
-        from forecast.experiments.memory_report import memory_table
-        from forecast.runs import default_run_dir
-
-        out = out or default_run_dir("memory")
-        result = api.memory_test(
-            model_list,
-            parse_lengths(lengths) if lengths else None,
-            seeds=seeds,
-            seed=flags["seed"] if flags["seed"] is not None else DEFAULTS.seed,
-            units=flags["units"],
-            batch_size=flags["batch_size"],
-            max_steps=max_steps,
-            quick=quick,
-            out=out,
-            overwrite=overwrite,
-            log=echo_err,
-        )
-        click.echo(f"\nmemory test: {out} ({seeds} seed(s) per cell; gradients.json, .png)")
-        click.echo(memory_table(result))
-        return
-    if csv is None:
-        raise ForecastError(
-            "compare needs a CSV (or --task memory); e.g. forecast compare data.csv"
-        )
-    result = api.compare(
-        csv,
-        model_list,
-        seeds,
-        segments=segments,
-        jobs=jobs,
-        out=out,
-        overwrite=overwrite,
-        config=config_file,
-        verbose=keras_verbosity(quiet),
-        log=echo_err,
-        **flags,
-    )
-    click.echo(f"\ncomparison: {result.path} ({seeds} seed(s) per model; mean ± sd)")
-    click.echo(text_table(result.rows))
-    for line in compare_warnings(result.rows):
-        click.echo(line)
-    click.echo(compare_verdict(result.rows))  # last: the true winner, models and baselines
-    if result.interrupted:  # Ctrl-C: the runs that had finished were kept and compared
-        exit_interrupted(f"the finished runs were kept and compared in {result.path}")
-
-
-@cli.command()
-@click.argument("csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--model",
-    type=click.Choice(list(REGISTRY)),
-    default=None,
-    help=f"Architecture to tune (see `forecast models`). [default: {DEFAULTS.model}]",
-)
-@click.option(
-    "--trials",
-    type=int,
-    default=TUNE_TRIALS,
-    show_default=True,
-    help="Maximum trials; trial 1 runs the given options unchanged.",
-)
-@click.option(
-    "--budget-minutes",
-    type=float,
-    default=TUNE_BUDGET_MINUTES,
-    show_default=True,
-    help="Wall-clock budget: no trial starts that would likely end after it.",
-)
-@fit_options
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Output directory. [default: runs/<timestamp>-tune-<model>]",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
-def tune(
-    csv: Path,
-    trials: int,
-    budget_minutes: float,
-    out: Path | None,
-    overwrite: bool,
-    quiet: bool,
-    config_file: Path | None,
-    **flags,
-) -> None:
-    """Search window, units, layers, learning rate, batch size, norm and calendar for one model
-    on the validation split of CSV (Bayesian optimisation; the test split is never read). Writes
-    trials.csv, best.toml (for `fit --config`) and tuning.png."""
-    from forecast import api
-    from forecast.reporting.terminal import tune_report
-
-    report = api.tune(
-        csv,
-        trials=trials,
-        budget_minutes=budget_minutes,
-        out=out,
-        overwrite=overwrite,
-        config=config_file,
-        log=(lambda m: None) if quiet else echo_err,
-        **flags,
-    )
-    click.echo(tune_report(report, api.options_from(config_file, **flags), csv))
-    if report.interrupted:
-        exit_interrupted(f"kept the {len(report.rows)} finished trial(s) in {report.out}")
 
 
 @cli.command()
@@ -389,7 +209,9 @@ def models(window: int, horizon: int, units: int, n_features: int, segment: int)
         click.echo(f"{name:8}{row.keras_params:>10,}  {row.formula:32}{row.description}")
 
 
+cli.add_command(compare)
 cli.add_command(backtest)
+cli.add_command(tune)
 
 
 def main() -> None:

@@ -11,8 +11,27 @@ from forecast.cli_options import DEFAULTS, echo_err, fit_options, keras_verbosit
 from forecast.models.registry import REGISTRY
 
 
+def parse_folds(text: str | None) -> tuple[int, ...] | None:
+    """``--only-folds 2,4`` → ``(2, 4)``."""
+    if not text:
+        return None
+    try:
+        return tuple(int(k) for k in text.split(",") if k.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: give fold numbers like 2,4") from None
+
+
+def csv_path(paths: tuple[Path, ...]) -> Path:
+    """The one CSV a backtest reads (the positional argument without ``--merge``)."""
+    if len(paths) != 1:
+        raise click.UsageError("give one CSV (or --merge with the backtest directories to join)")
+    if not paths[0].is_file():
+        raise click.BadParameter(f"File {str(paths[0])!r} does not exist.", param_hint="'CSV'")
+    return paths[0]
+
+
 @click.command()
-@click.argument("csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="CSV|DIR...")
 @click.option(
     "--model",
     type=click.Choice(list(REGISTRY)),
@@ -33,6 +52,24 @@ from forecast.models.registry import REGISTRY
     show_default=True,
     help="Retrain on each fold's past, or train once on the first fold's and score every block.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes training folds at once (each gets its share of the cores).",
+)
+@click.option(
+    "--only-folds",
+    help="Run only these folds of the K (e.g. 2,4): one job per fold on a cluster; join the "
+    "parts with --merge.",
+)
+@click.option(
+    "--merge",
+    is_flag=True,
+    help="Join the backtest directories given (parts of one backtest, or several models) into "
+    "--out instead of running one.",
+)
 @fit_options
 @click.option(
     "--out",
@@ -41,10 +78,13 @@ from forecast.models.registry import REGISTRY
 )
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
 def backtest(
-    csv: Path,
+    paths: tuple[Path, ...],
     folds: int,
     fold_size: int | None,
     refit: str,
+    jobs: int,
+    only_folds: str | None,
+    merge: bool,
     out: Path | None,
     overwrite: bool,
     quiet: bool,
@@ -53,15 +93,19 @@ def backtest(
 ) -> None:
     """Rolling-origin backtest of one model on CSV: K expanding-window folds, each trained on its
     past only and scored with the baselines on its own test block; writes backtest.json,
-    folds.csv and backtest.png."""
+    folds.csv, origins.csv and backtest.png. With --merge: join backtest directories into --out."""
     from forecast import api
     from forecast.reporting.backtest_plots import backtest_table, backtest_verdict
 
+    if merge:
+        return print_merged(paths, out, overwrite)
     result = api.backtest(
-        csv,
+        csv_path(paths),
         folds=folds,
         fold_size=fold_size,
         refit=refit,
+        jobs=jobs,
+        only_folds=parse_folds(only_folds),
         out=out,
         overwrite=overwrite,
         config=config_file,
@@ -74,3 +118,21 @@ def backtest(
     click.echo(f"\nbacktest: {result.path} ({folds} folds, refit {refit}; RMSE)")
     click.echo(backtest_table(result.result))
     click.echo(backtest_verdict(result.result))
+
+
+def print_merged(paths: tuple[Path, ...], out: Path | None, overwrite: bool) -> None:
+    """``--merge``: join ``paths`` into ``out`` and print the table and verdict."""
+    from forecast import api
+    from forecast.reporting.backtest_plots import backtest_table, backtest_verdict
+    from forecast.reporting.fold_tables import fold_text_table, fold_verdict
+
+    if out is None:
+        raise click.UsageError("--merge needs --out: the directory to write the merged result to")
+    merged = api.merge_backtests(list(paths), out, overwrite)
+    click.echo(f"\nmerged {len(paths)} part(s) into {merged.path}")
+    if isinstance(merged, api.Backtest):
+        click.echo(backtest_table(merged.result))
+        click.echo(backtest_verdict(merged.result))
+    else:
+        click.echo(fold_text_table(merged.rows))
+        click.echo(fold_verdict(merged.rows))

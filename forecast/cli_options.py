@@ -54,18 +54,6 @@ def exit_interrupted(message: str) -> None:
     sys.exit(EXIT_INTERRUPTED)
 
 
-def jobs_option(what: str):
-    """``--jobs N``: independent trainings (``what``) run side by side (``forecast.jobs``)."""
-    return click.option(
-        "--jobs",
-        type=int,
-        default=1,
-        show_default=True,
-        help=f"{what} trained at once, each in its own process with its share of the CPU cores "
-        "(same numbers as --jobs 1; not with --distribute).",
-    )
-
-
 def bad_input(message: str) -> None:
     """``error: <message on one line>`` on stderr, exit status 2."""
     click.echo(f"error: {' '.join(message.split())}", err=True)

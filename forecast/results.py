@@ -224,3 +224,57 @@ class Backtest:
     folds: pd.DataFrame
     result: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BacktestComparison:
+    """What ``forecast.compare(..., folds=K)`` returns (``forecast compare --folds K`` prints
+    the same): every architecture backtested on the same folds.
+
+    Attributes:
+        path: the directory: comparison.json / .csv / .md, folds_rmse.png and one backtest
+            directory per architecture and seed.
+        rows: per architecture and baseline: RMSE per fold, mean ± sd over folds and seeds,
+            wins against persistence and linear, pooled Diebold–Mariano p-values, marks.
+        result: the whole of comparison.json.
+        notes: what reading the data noted.
+    """
+
+    path: Path
+    rows: list[dict]
+    result: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """comparison.csv, indexed by model."""
+        return pd.read_csv(self.path / "comparison.csv").set_index("model")
+
+    @property
+    def best(self) -> str:
+        """The row with the lowest mean RMSE over the folds, architectures and baselines alike."""
+        return self.result["best"]
+
+    @property
+    def verdict(self) -> str:
+        """The verdict ``forecast compare --folds`` ends with."""
+        from forecast.reporting.fold_tables import fold_verdict
+
+        return fold_verdict(self.rows)
+
+    def backtest(self, model: str, seed: int | None = None) -> Backtest:
+        """The backtest of ``model`` (its first seed unless ``seed`` is given)."""
+        names = self.result["runs"].get(model)
+        if not names:
+            known = ", ".join(self.result["runs"])
+            raise ForecastError(f"{model!r} is not in this comparison; it has {known}")
+        name = names[0] if seed is None else f"{model}-seed{seed}"
+        if name not in names:
+            raise ForecastError(f"{model} has no seed {seed} here; its backtests are {names}")
+        return load_backtest(self.path / name)
+
+
+def load_backtest(path: Path) -> Backtest:
+    """A backtest directory read back."""
+    result = runs.read_json(path, "backtest.json")
+    return Backtest(path, result["summary"], pd.read_csv(path / "folds.csv"), result)

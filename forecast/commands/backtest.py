@@ -4,28 +4,29 @@ Each fold sees the series truncated to the end of its test block, with an explic
 then N validation rows, then its N test rows): the scaler, the calendar choice, early stopping and
 the interval calibration use its own past only. ``refit="once"`` trains the model (and the linear
 baseline) on the first fold's training rows and scores that on every block.
+
+The work is cut into ``FoldTask``s (one per fold, or one for ``refit="once"``) that
+``forecast.jobs`` runs one after another or in ``jobs`` worker processes. ``only_folds`` runs some
+of the K folds (one job per fold on a cluster); ``forecast.commands.backtest_merge`` joins the
+parts. Besides backtest.json, folds.csv and backtest.png the directory holds origins.csv: the
+per-origin loss of every forecaster, which the pooled Diebold–Mariano tests (and a merge) need.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from forecast import runs
+from forecast.commands.backtest_folds import FoldScores, FoldTask, run_fold_task
 from forecast.config import FitOptions
-from forecast.data.prepared import Prepared, load_series_for, reprepare
+from forecast.data.prepared import load_series_for
 from forecast.errors import ForecastError
-from forecast.evaluation import metrics as ev
-from forecast.evaluation.baselines import lazy_baselines
 from forecast.evaluation.folds import Fold, default_fold_size, fold_bounds
-from forecast.evaluation.intervals import coverage, origin_widths
-from forecast.evaluation.significance import dm_test, origin_losses
-from forecast.training.fitting import train_one
-from forecast.training.inference import predict_lazy
-from forecast.training.preparation import prepare
+from forecast.evaluation.significance import dm_test
 from forecast.training.selection import is_auto
 
 REFITS = ("every", "once")
@@ -58,6 +59,49 @@ def check_request(options: FitOptions, folds: int, fold_size: int | None, refit:
         )
 
 
+def plan_folds(csv: Path, options: FitOptions, folds: int, fold_size: int | None) -> list[Fold]:
+    """The K folds of ``csv`` as ``options`` read it (a ``ForecastError`` if it is too short)."""
+    n_rows = len(load_series_for(csv, options).frame)
+    size = fold_size or default_fold_size(n_rows, folds, options.split[2], options.horizon)
+    return fold_bounds(n_rows, folds, size, options.window, options.horizon)
+
+
+def chosen_folds(bounds: list[Fold], only: tuple[int, ...] | None, refit: str) -> list[Fold]:
+    """The folds to run: all, or the 1-based ``only`` ones (``refit="every"`` only)."""
+    if not only:
+        return bounds
+    if refit != "every":
+        raise ForecastError("--only-folds needs --refit every (once trains on fold 1 for all)")
+    bad = sorted(k for k in only if not 1 <= k <= len(bounds))
+    if bad:
+        raise ForecastError(f"--only-folds {bad[0]}: folds are numbered 1 to {len(bounds)}")
+    return [f for f in bounds if f.k + 1 in set(only)]
+
+
+def fold_tasks(
+    csv: Path, options: FitOptions, folds: list[Fold], refit: str, verbose: int = 0
+) -> list[FoldTask]:
+    """One task per fold (``refit="every"``), or one task that trains on the first fold."""
+    if refit == "once":
+        return [FoldTask(Path(csv), options, tuple(folds), verbose)]
+    return [FoldTask(Path(csv), options, (fold,), verbose) for fold in folds]
+
+
+def run_tasks(tasks: list[FoldTask], jobs: int, log, label) -> list:
+    """Run ``tasks`` through ``run_fold_task`` in ``jobs`` worker processes (in this one for
+    ``jobs=1``), logging each as it finishes with ``label(task)``."""
+    from forecast.jobs import run_tasks as run_parallel
+
+    finished = []
+
+    def done(i: int, outcome) -> None:
+        finished.append(i)
+        rmse = ", ".join(f"{s.record['rmse']:.4g}" for s in outcome.scores)
+        log(f"{label(tasks[i])}: RMSE {rmse} ({len(finished)} of {len(tasks)} done)")
+
+    return run_parallel(run_fold_task, tasks, jobs, on_done=done)
+
+
 def backtest(
     csv: Path,
     options: FitOptions,
@@ -68,103 +112,96 @@ def backtest(
     overwrite: bool = False,
     verbose: int = 0,
     log=print,
+    jobs: int = 1,
+    only_folds: tuple[int, ...] | None = None,
 ) -> BacktestReport:
-    """Score ``options.model`` on ``folds`` rolling-origin folds of ``csv``; write ``out``
-    (backtest.json, folds.csv, backtest.png) atomically."""
+    """Score ``options.model`` on ``folds`` rolling-origin folds of ``csv`` (or the
+    ``only_folds`` of them) in ``jobs`` processes; write ``out`` (backtest.json, folds.csv,
+    origins.csv, backtest.png, report.html) atomically."""
     check_request(options, folds, fold_size, refit)
+    if jobs > 1 and options.distribute != "none":
+        raise ForecastError("--jobs runs one training per process; drop --distribute or --jobs")
     runs.check_out_dir(out, overwrite)
     with runs.out_lock(out):
-        series = load_series_for(csv, options)
-        n_rows = len(series.frame)
-        size = fold_size or default_fold_size(n_rows, folds, options.split[2], options.horizon)
-        bounds = fold_bounds(n_rows, folds, size, options.window, options.horizon)
-        records, losses, notes = run_folds(series, options, bounds, refit, verbose, log)
-        result = {
-            "model": options.model,
-            "refit": refit,
-            "fold_size": size,
-            "window": options.window,
-            "horizon": options.horizon,
-            "folds": records,
-            "summary": summarise(records, losses, options.horizon),
-        }
-        table = folds_table(records, options.model)
-        from forecast.reporting.backtest_plots import plot_backtest
-
-        with runs.staged_dir(out) as tmp:
-            runs.write_json(tmp / "backtest.json", result)
-            table.to_csv(tmp / "folds.csv", index=False)
-            target = series.frame[records_target(series, options)].to_numpy(dtype="float64")
-            plot_backtest(tmp / "backtest.png", series.frame.index, target, result)
-    return BacktestReport(out, result, table, notes)
+        bounds = plan_folds(csv, options, folds, fold_size)
+        chosen = chosen_folds(bounds, only_folds, refit)
+        tasks = fold_tasks(csv, options, chosen, refit, verbose)
+        log(
+            f"backtest of {options.model}: {len(chosen)} of {folds} folds of "
+            f"{bounds[0].test_end - bounds[0].test_start} rows, refit {refit}, "
+            f"{len(tasks)} training(s) on {min(jobs, len(tasks))} process(es) ..."
+        )
+        outcomes = run_tasks(tasks, jobs, log, lambda t: f"{options.model} {fold_names(t)}")
+        scores = [s for o in outcomes for s in o.scores]
+        notes = list(dict.fromkeys(n for o in outcomes for n in o.notes))
+        result = backtest_result(csv, options, refit, bounds, scores)
+        write_backtest(out, result, scores, *series_target(csv, options))
+    return BacktestReport(out, result, folds_table(result["folds"], options.model), notes)
 
 
-def records_target(series, options: FitOptions) -> str:
-    """The target column's name, as ``prepare`` chooses it."""
+def fold_names(task: FoldTask) -> str:
+    """``fold 2`` or ``folds 1-5``: what a task scores."""
+    ks = [f.k + 1 for f in task.folds]
+    return f"fold {ks[0]}" if len(ks) == 1 else f"folds {ks[0]}-{ks[-1]}"
+
+
+def backtest_result(
+    csv: Path, options: FitOptions, refit: str, bounds: list[Fold], scores: list[FoldScores]
+) -> dict:
+    """backtest.json's content."""
+    first = bounds[0]
+    records = [s.record for s in scores]
+    return {
+        "csv": str(csv),
+        "model": options.model,
+        "segment": options.segment,
+        "seed": options.seed,
+        "refit": refit,
+        "fold_size": first.test_end - first.test_start,
+        "folds_total": len(bounds),
+        "window": options.window,
+        "horizon": options.horizon,
+        "options": options.to_dict(),
+        "folds": records,
+        "summary": summarise(records, pooled_losses(scores), options.horizon),
+    }
+
+
+def write_backtest(out: Path, result: dict, scores: list[FoldScores], index, target) -> None:
+    """backtest.json, folds.csv, origins.csv, backtest.png (and report.html) into ``out``,
+    atomically."""
+    with runs.staged_dir(out) as tmp:
+        write_backtest_files(tmp, result, scores, index, target)
+
+
+def write_backtest_files(
+    directory: Path, result: dict, scores: list[FoldScores], index, target
+) -> None:
+    """The files of one backtest into ``directory`` (already staged)."""
+    from forecast.reporting.backtest_html import write_backtest_report
+    from forecast.reporting.backtest_plots import plot_backtest
+
+    runs.write_json(directory / "backtest.json", result)
+    folds_table(result["folds"], result["model"]).to_csv(directory / "folds.csv", index=False)
+    origins_table(scores).to_csv(directory / "origins.csv", index=False, float_format="%.10g")
+    plot_backtest(directory / "backtest.png", index, target, result)
+    write_backtest_report(directory, result)
+
+
+def series_target(csv: Path, options: FitOptions):
+    """The time index and the target values of ``csv`` as ``options`` read it (for plots)."""
     from forecast.data.preprocess import select_columns
 
-    return select_columns(list(series.frame.columns), options.target, options.features)[1]
+    series = load_series_for(csv, options)
+    frame = series.frame
+    name = select_columns(list(frame.columns), options.target, options.features)[1]
+    return frame.index, frame[name].to_numpy(dtype="float64")
 
 
-def run_folds(series, options: FitOptions, bounds: list[Fold], refit: str, verbose: int, log):
-    """Train (per fold, or once) and score every fold. Returns the fold records, the per-origin
-    losses of the model and the compared baselines over all folds, and the notes."""
-    losses: dict[str, list[np.ndarray]] = {"model": [], **{name: [] for name in COMPARED}}
-    records, notes, trained = [], list(series.notes), None
-    for fold in bounds:
-        # the fold never sees a row after its test block
-        past = replace(series, frame=series.frame.iloc[: fold.test_end], notes=[])
-        if refit == "every" or trained is None:
-            prepared = prepare(past, options, fold.split)
-            log(
-                f"fold {fold.k + 1}/{len(bounds)}: training {options.model} on "
-                f"{fold.train_end} rows, validating on {fold.test_start - fold.train_end} ..."
-            )
-            model, _ = train_one(options.model, prepared, options, verbose)
-            linear = model
-            if options.model != "linear":
-                linear, _ = train_one("linear", prepared, options.replace(model="linear"), 0)
-            trained = (prepared.prep, model, linear)
-            notes.extend(f"fold {fold.k + 1}: {note}" for note in past.notes)
-        else:
-            prepared = reprepare(past, trained[0], fold.split)
-            log(f"fold {fold.k + 1}/{len(bounds)}: scoring the model trained on fold 1 ...")
-        record, fold_losses = score_fold(fold, prepared, trained[1], trained[2])
-        record["trained"] = refit == "every" or fold.k == 0
-        records.append(record)
-        for name, loss in fold_losses.items():
-            losses[name].append(loss)
-    pooled = {name: np.concatenate(parts) for name, parts in losses.items()}
-    return records, pooled, list(dict.fromkeys(notes))
-
-
-def score_fold(fold: Fold, prepared: Prepared, model, linear) -> tuple[dict, dict]:
-    """One fold's record for backtest.json and the per-origin losses of the model and the
-    compared baselines on its test block."""
-    actual = np.asarray(prepared.lazy_actual("test"))
-    predicted = np.asarray(predict_lazy(model, prepared))
-    baselines = {name: np.asarray(b) for name, b in lazy_baselines(prepared).items()}
-    baselines["linear"] = np.asarray(predict_lazy(linear, prepared))
-    val = (prepared.lazy_actual("val"), predict_lazy(model, prepared, "val"))
-    widths = origin_widths(*val, actual, predicted)["80"][:-1]
-    index = prepared.series.frame.index
-    record = {
-        "fold": fold.k + 1,
-        "train_end": str(index[fold.train_end - 1]),
-        "test_start": str(index[fold.test_start]),
-        "test_end": str(index[fold.test_end - 1]),
-        "n_windows": int(len(actual)),
-        "rmse": ev.rmse(actual, predicted),
-        "mae": ev.mae(actual, predicted),
-        "baselines": {
-            name: {"rmse": ev.rmse(actual, b), "mae": ev.mae(actual, b)}
-            for name, b in baselines.items()
-        },
-        "coverage_80": coverage(actual, predicted, widths),
-    }
-    losses = {"model": origin_losses(actual, predicted)}
-    losses.update({name: origin_losses(actual, baselines[name]) for name in COMPARED})
-    return record, losses
+def pooled_losses(scores: list[FoldScores]) -> dict[str, np.ndarray]:
+    """Every forecaster's per-origin losses, all folds' origins in time order."""
+    names = scores[0].losses
+    return {name: np.concatenate([s.losses[name] for s in scores]) for name in names}
 
 
 def summarise(records: list[dict], losses: dict[str, np.ndarray], horizon: int) -> dict:
@@ -188,6 +225,15 @@ def summarise(records: list[dict], losses: dict[str, np.ndarray], horizon: int) 
         f"vs_{name}": dm_test(losses["model"], losses[name], horizon).to_dict() for name in COMPARED
     }
     return summary
+
+
+def origins_table(scores: list[FoldScores]) -> pd.DataFrame:
+    """origins.csv: one row per test origin (fold, the time of its first forecast step) with
+    each forecaster's loss (squared error averaged over the horizon)."""
+    parts = [
+        pd.DataFrame({"fold": s.record["fold"], "origin": s.origins, **s.losses}) for s in scores
+    ]
+    return pd.concat(parts, ignore_index=True)
 
 
 def folds_table(records: list[dict], model: str) -> pd.DataFrame:

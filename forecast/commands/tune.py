@@ -17,11 +17,16 @@ prepared data are cached per ``(window, norm, calendar)``) and
 split is never read. keras-tuner's own project directory lives in a temporary directory and is
 removed; the outputs are ``trials.csv``, ``best.toml`` (``forecast fit --config`` format) and
 ``tuning.png``, written atomically.
+
+``--jobs N`` and searches across machines use keras-tuner's chief/worker mode
+(``forecast.commands.tune_cluster``): the chief's oracle hands out the trials, workers run them,
+and the chief writes the same outputs from its oracle's finished trials.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import tempfile
 import time
@@ -33,21 +38,15 @@ import numpy as np
 import pandas as pd
 
 from forecast import runs
-from forecast.commands.tune_space import (
-    COLUMNS,
-    DATA_KEYS,
-    hyperparameters,
-    options_for,
-    resolved,
-    space,
-)
+from forecast.commands import tune_cluster as cluster
+from forecast.commands import tune_jobs
+from forecast.commands.tune_oracle import make_oracle, make_row, make_tuner, progress_line
+from forecast.commands.tune_space import COLUMNS, DATA_KEYS, options_for, resolved, space
 from forecast.config import TUNE_BUDGET_MINUTES, TUNE_TRIALS, FitOptions, toml_text
 from forecast.data.io import Series
 from forecast.errors import ForecastError
 from forecast.evaluation import metrics as ev
 from forecast.reporting.tune_plots import plot_tuning
-
-CANDIDATES = 2000  # random points on which the acquisition is evaluated (see ``propose``)
 
 
 @dataclass
@@ -62,10 +61,13 @@ class TuneReport:
         best_rmse: validation RMSE of the best trial.
         linear_rmse: validation RMSE of the linear baseline on the starting options' windows.
         dm_p_vs_start: Diebold–Mariano p-value of the best trial against trial 1 on the
-            validation windows (``None`` when trial 1 is the best, or their windows differ). It
+            validation windows (``None`` when trial 1 is the best, their windows differ, or the
+            trials ran on workers, which report scores, not per-origin losses). It
             does not allow for having picked the best of several trials, so a small p is weak
             evidence and a large one says the search found nothing beyond noise.
         interrupted: Ctrl-C ended the search early.
+        worker: the tuner id when this process ran trials for a chief (then it wrote nothing and
+            ``rows`` are the trials it ran), else ``None``.
         seconds: wall time of the search.
         searched: the names of the options searched.
     """
@@ -80,15 +82,7 @@ class TuneReport:
     interrupted: bool = False
     seconds: float = 0.0
     searched: list[str] = field(default_factory=list)
-
-
-def progress_line(i: int, n: int, rmse: float, best: float, left_seconds: float) -> str:
-    """``trial i/N  val RMSE x  best so far y  (time left ~m:ss)``."""
-    left = max(0, int(round(left_seconds)))
-    return (
-        f"trial {i}/{n}  val RMSE {rmse:.4g}  best so far {best:.4g}  "
-        f"(time left ~{left // 60}:{left % 60:02d})"
-    )
+    worker: str | None = None
 
 
 def trials_frame(rows: list[dict]) -> pd.DataFrame:
@@ -133,93 +127,6 @@ class TrialRunner:
         return ev.rmse(actual, predicted), result.epochs_run
 
 
-def propose(oracle) -> dict | None:
-    """The untried point that minimises the Gaussian process's lower confidence bound
-    ``mu - beta * sigma`` over ``CANDIDATES`` random points of the space, or ``None``.
-
-    keras-tuner's own ``populate_space`` minimises the same bound with 50 L-BFGS-B restarts on
-    numerical gradients: 50-60 s per proposal on 2 busy CPU cores, a large share of a budget of
-    a few minutes. One vectorised prediction over random candidates takes milliseconds, and the
-    space is mostly discrete anyway. Proposals already tried are skipped.
-    """
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-
-    x, y = oracle._vectorize_trials()
-    x = np.nan_to_num(x, posinf=0, neginf=0)
-    y = np.nan_to_num(y, posinf=0, neginf=0)
-    bounds = oracle._get_hp_bounds()
-    candidates = oracle._random_state.uniform(
-        bounds[:, 0], bounds[:, 1], size=(CANDIDATES, bounds.shape[0])
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # a few points, a flat likelihood
-        oracle.gpr.fit(x, y)
-        mu, sigma = oracle.gpr.predict(candidates, return_std=True)
-    for i in np.argsort(mu - oracle.beta * sigma):
-        values = oracle._vector_to_values(candidates[i])
-        if not oracle._duplicate(values):
-            return values
-    return None
-
-
-def make_tuner(
-    start: FitOptions,
-    choices: dict[str, list],
-    trials: int,
-    keep_going: Callable[[], bool],
-    on_trial: Callable[[FitOptions], dict],
-    directory: Path,
-):
-    """A keras-tuner ``Tuner`` whose trials call ``on_trial(options)`` (which returns the
-    trial's row, ``val_rmse`` included), driven by Bayesian optimisation that runs the starting
-    options first and stops proposing trials once ``keep_going()`` is false."""
-    import keras_tuner
-    from keras_tuner.engine.trial import TrialStatus
-
-    class StartFirstOracle(keras_tuner.oracles.BayesianOptimizationOracle):
-        def populate_space(self, trial_id):
-            if not keep_going():
-                return {"status": TrialStatus.STOPPED, "values": None}
-            if not self.trials:
-                values = {k: getattr(start, k) for k in choices}
-                return {"status": TrialStatus.RUNNING, "values": values}
-            done = [t for t in self.trials.values() if t.status == TrialStatus.COMPLETED]
-            if len(done) < self.num_initial_points:
-                return self._random_populate_space()
-            values = propose(self)
-            if values is None:
-                return self._random_populate_space()
-            return {"status": TrialStatus.RUNNING, "values": values}
-
-    class ForecastTuner(keras_tuner.Tuner):
-        def run_trial(self, trial, *args, **kwargs):
-            try:
-                row = on_trial(options_for(start, trial.hyperparameters.values))
-            except Exception as e:  # keras-tuner would log and swallow it
-                self.error = e
-                raise keras_tuner.errors.FatalError(str(e)) from e
-            if not math.isfinite(row["val_rmse"]):
-                raise keras_tuner.errors.FailedTrialError("validation RMSE is not finite")
-            return row["val_rmse"]
-
-    oracle = StartFirstOracle(
-        objective=keras_tuner.Objective("val_rmse", direction="min"),
-        max_trials=trials,
-        num_initial_points=max(2, math.ceil(trials / 3)),
-        hyperparameters=hyperparameters(choices, start),
-        seed=start.seed,
-        max_consecutive_failed_trials=trials + 1,
-    )
-    tuner = ForecastTuner(
-        oracle=oracle, directory=str(directory), project_name="keras_tuner", overwrite=True
-    )
-    tuner.error = None
-    oracle.verbose = 0  # our own progress line replaces keras-tuner's tables
-    return tuner
-
-
 def tune(
     csv: Path,
     start: FitOptions,
@@ -229,11 +136,16 @@ def tune(
     overwrite: bool = False,
     verbose: int = 0,
     log: Callable[[str], None] = print,
+    jobs: int = 1,
 ) -> TuneReport:
     """Search hyper-parameters of ``start.model`` on the validation split of ``csv``.
 
     No new trial starts once the budget would be exceeded by a trial of average length. Ctrl-C
     ends the search; the finished trials are written and the report says ``interrupted``.
+
+    Where keras-tuner's ``KERASTUNER_*`` environment variables are set, this process is the
+    chief (it serves the trials and writes ``out``) or a worker (it runs trials for the chief
+    and writes nothing; the report has ``worker`` set); see ``forecast.commands.tune_cluster``.
 
     Args:
         csv: the input CSV.
@@ -244,6 +156,8 @@ def tune(
         overwrite: replace an existing ``out``.
         verbose: Keras verbosity while training.
         log: where progress lines go.
+        jobs: worker processes on this machine (``> 1``: a chief here and ``jobs`` workers on
+            loopback; 1: the search runs in this process).
     """
     import tensorflow as tf
 
@@ -256,7 +170,17 @@ def tune(
         raise ForecastError(
             f"--budget-minutes {budget_minutes} must be > 0; use e.g. --budget-minutes 5"
         )
-    runs.check_out_dir(out, overwrite)
+    if jobs < 1:
+        raise ForecastError(f"--jobs {jobs} must be at least 1; use e.g. --jobs 2")
+    who = cluster.role(os.environ)
+    if jobs > 1 and who != "local":
+        raise ForecastError(
+            f"--jobs {jobs} starts its own chief and workers; unset {cluster.TUNER_ID}, "
+            f"{cluster.ORACLE_IP} and {cluster.ORACLE_PORT} or leave out --jobs"
+        )
+    worker = who not in ("local", "chief")
+    if not worker:
+        runs.check_out_dir(out, overwrite)
     series = load_series_for(csv, start)
     runner = TrialRunner(series, verbose)
     first = runner.prepared(start)  # bad options end here, before any training
@@ -265,11 +189,66 @@ def tune(
         f"tuning {start.model} on {len(first.starts['val'])} validation windows; search space: "
         + ", ".join(f"{k} {v}" for k, v in choices.items())
     )
+    report = TuneReport(out=out, searched=list(choices))
+    budget = budget_minutes * 60.0
+    clock = time.perf_counter()
+    losses: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # trial 1 and the best so far
+    if worker:
+        report.worker = who
+        report.rows = cluster.worker_search(runner, start, choices, trials, budget, who, log)
+        report.seconds = time.perf_counter() - clock
+        return report
+    if who == "chief" or jobs > 1:
+        where = cluster.address(os.environ) if who == "chief" else "127.0.0.1:0"
+        spawn = None
+        if jobs > 1:
+            config = Path(tempfile.mkdtemp(prefix="forecast-tune-jobs-"))
+            (config / "start.toml").write_text(toml_text(start, "the chief's options"))
+            command = tune_jobs.worker_command(
+                csv, config / "start.toml", trials, budget_minutes, out
+            )
+            spawn = lambda port: tune_jobs.Workers(jobs, port, command, config)  # noqa: E731
+        try:
+            linear = lambda: linear_baseline(runner, start, log)  # noqa: E731
+            cluster.chief_search(start, choices, trials, budget, report, linear, log, where, spawn)
+        finally:
+            if jobs > 1:
+                shutil.rmtree(config, ignore_errors=True)
+    else:
+        report.linear_rmse = linear_baseline(runner, start, log)
+        search_here(runner, start, choices, trials, budget, report, losses, log)
+    report.seconds = time.perf_counter() - clock
+    if not report.rows:
+        if report.interrupted:
+            raise KeyboardInterrupt("no trial had finished")
+        raise ForecastError(
+            f"--budget-minutes {budget_minutes:g} ended the search before its first trial; "
+            "give more minutes"
+        )
+    report.dm_p_vs_start = dm_p_vs_start(report, losses, start.horizon)
+    finish(report, start, series, csv)
+    return report
+
+
+def linear_baseline(runner: TrialRunner, start: FitOptions, log) -> float:
+    """Validation RMSE of the linear model on the starting options' windows (logged)."""
     linear_rmse, _ = runner.val_rmse("linear", start)
     log(f"linear baseline val RMSE {linear_rmse:.4g}")
+    return linear_rmse
 
-    report = TuneReport(out=out, linear_rmse=linear_rmse, searched=list(choices))
-    budget = budget_minutes * 60.0
+
+def search_here(
+    runner: TrialRunner,
+    start: FitOptions,
+    choices: dict[str, list],
+    trials: int,
+    budget: float,
+    report: TuneReport,
+    losses: dict,
+    log: Callable[[str], None],
+) -> None:
+    """The search in this process: fills ``report.rows`` (and ``interrupted``) and keeps the
+    per-origin validation losses of trial 1 and of the best trial in ``losses``."""
     clock = time.perf_counter()
 
     def elapsed() -> float:
@@ -281,9 +260,7 @@ def tune(
     def keep_going() -> bool:
         return elapsed() + mean_trial() <= budget
 
-    losses: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # trial 1 and the best so far
-
-    def on_trial(options: FitOptions) -> dict:
+    def on_trial(options: FitOptions, trial_id: str) -> dict:
         began = time.perf_counter()
         rmse, epochs = runner.val_rmse(options.model, options)
         trial = len(report.rows) + 1
@@ -291,13 +268,7 @@ def tune(
             for earlier in [k for k in losses if k != 1]:  # the best so far is beaten
                 del losses[earlier]
             losses[trial] = runner.last
-        row = {
-            "trial": trial,
-            **{k: getattr(options, k) for k in COLUMNS},
-            "val_rmse": rmse,
-            "epochs": epochs,
-            "seconds": round(time.perf_counter() - began, 2),
-        }
+        row = make_row(trial, options, rmse, epochs, time.perf_counter() - began)
         report.rows.append(row)
         finite = [r["val_rmse"] for r in report.rows if math.isfinite(r["val_rmse"])]
         best = min(finite) if finite else float("nan")
@@ -307,7 +278,8 @@ def tune(
 
     project = Path(tempfile.mkdtemp(prefix="forecast-tune-"))
     try:
-        tuner = make_tuner(start, choices, trials, keep_going, on_trial, project)
+        oracle = make_oracle(start, choices, trials, keep_going)
+        tuner = make_tuner(oracle, start, on_trial, project)
         try:
             tuner.search()
         except KeyboardInterrupt:
@@ -318,17 +290,6 @@ def tune(
             raise
     finally:
         shutil.rmtree(project, ignore_errors=True)
-    report.seconds = elapsed()
-    if not report.rows:
-        if report.interrupted:
-            raise KeyboardInterrupt("no trial had finished")
-        raise ForecastError(
-            f"--budget-minutes {budget_minutes:g} ended the search before its first trial; "
-            "give more minutes"
-        )
-    report.dm_p_vs_start = dm_p_vs_start(report, losses, start.horizon)
-    finish(report, start, series, csv)
-    return report
 
 
 def dm_p_vs_start(report: TuneReport, losses: dict, horizon: int) -> float | None:
@@ -360,7 +321,7 @@ def finish(report: TuneReport, start: FitOptions, series: Series, csv: Path) -> 
             "no trial reached a finite validation RMSE; try a smaller --learning-rate"
         )
     best_row = min(finite, key=lambda r: r["val_rmse"])
-    report.start_rmse = report.rows[0]["val_rmse"]
+    report.start_rmse = next((r["val_rmse"] for r in report.rows if r["trial"] == 1), math.nan)
     report.best_rmse = best_row["val_rmse"]
     report.best = resolved(options_for(start, best_row), series)
     evidence = ""

@@ -40,7 +40,9 @@ border-left:6px solid #d93025}.meta{color:#555}
 table{border-collapse:collapse;margin:8px 0;font-size:.92em}
 th,td{border:1px solid #ddd;padding:4px 10px;text-align:right}
 th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}
-tr.model td{font-weight:600}.note{color:#555;font-size:.92em;margin:4px 0}
+tr.model td{font-weight:600}td.best{font-weight:700;background:#e6f4ea}
+td.lose{color:#d93025;background:#fce8e6}.note{color:#555;font-size:.92em;margin:4px 0}
+.note.warn{color:#d93025;font-weight:600}
 .plots{display:grid;grid-template-columns:1fr 1fr;gap:8px 16px}
 .plots figure:first-child{grid-column:1 / -1}
 figure{margin:6px 0}figure img{max-width:100%;border:1px solid #eee}

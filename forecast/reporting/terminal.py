@@ -108,16 +108,18 @@ def candidates(metrics: dict) -> dict[str, float]:
 def fit_verdict(metrics: dict) -> str:
     """The last line of ``fit``: the true winner among the model and its baselines; for a
     ``--series`` run, also on how many series the model beats persistence (a pooled win can
-    come from one series with large values)."""
+    come from one series with large values); ``verdict_hint`` appended when one test period is
+    thin evidence (``forecast.reporting.thin_evidence``)."""
     text = pooled_verdict(metrics)
     wins = series_wins(metrics)
-    if wins is None:
-        return text
-    won, significant, n = wins
-    return (
-        f"{text}; pooled over {n} series: per series {metrics['model']} beats persistence on "
-        f"{won} of {n} ({significant} significantly), see the per-series table"
-    )
+    if wins is not None:
+        won, significant, n = wins
+        text += (
+            f"; pooled over {n} series: per series {metrics['model']} beats persistence on "
+            f"{won} of {n} ({significant} significantly), see the per-series table"
+        )
+    hint = metrics.get("verdict_hint")
+    return f"{text}; {hint}" if hint else text
 
 
 def series_wins(metrics: dict) -> tuple[int, int, int] | None:

@@ -1,5 +1,5 @@
 """forecast backtest: fold boundaries, no look-ahead, backtest.json, --refit once, bad input, API
-and CLI agree. Tiny models on a small synthetic series."""
+and CLI agree, report.html. Tiny models on a small synthetic series."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from click.testing import CliRunner
 
 import forecast
 from forecast.cli import cli
-from forecast.commands import backtest as backtest_mod
+from forecast.commands import backtest_folds
 from forecast.errors import ForecastError
 from forecast.evaluation.folds import default_fold_size, fold_bounds
 from tests.conftest import synthetic_frame
+from tests.reporting.test_html import Page, check_self_contained
 
 FAST = {"window": 12, "horizon": 3, "epochs": 1, "units": 4, "calendar": "none", "seed": 3}
 FLAGS = ["--window", "12", "--horizon", "3", "--epochs", "1", "--units", "4"]
@@ -71,6 +72,11 @@ def test_backtest_json_and_wins(run):
     table = pd.read_csv(result.path / "folds.csv")
     assert len(table) == 3 * 4 and set(table.forecaster) >= {"rnn", "persistence", "linear"}
     assert (result.path / "backtest.png").stat().st_size > 0
+    page = Page((result.path / "report.html").read_text(encoding="utf-8"))
+    assert page.title.startswith("forecast backtest: rnn on data.parquet, refit every, 3 folds of")
+    assert page.tables[0][0][1:-1] == ["fold 1", "fold 2", "fold 3"]
+    assert [i["alt"] for i in page.images] == ["backtest.png"]
+    check_self_contained(page)
     assert result.summary == s and len(result.folds) == 12
 
 
@@ -91,13 +97,13 @@ def test_no_fold_reads_the_future(run, tmp_path):
 
 def test_refit_once_trains_once(tmp_path, monkeypatch):
     calls = []
-    real = backtest_mod.train_one
+    real = backtest_folds.train_one
 
     def counting(name, *args, **kwargs):
         calls.append(name)
         return real(name, *args, **kwargs)
 
-    monkeypatch.setattr(backtest_mod, "train_one", counting)
+    monkeypatch.setattr(backtest_folds, "train_one", counting)
     frame = synthetic_frame(300, period=12)
     once = forecast.backtest(
         frame, "rnn", folds=3, fold_size=20, refit="once", out=tmp_path / "o", **FAST
@@ -128,6 +134,8 @@ def test_api_and_cli_agree(run, write_csv, tmp_path):
     assert cli_result.exit_code == 0, cli_result.output
     assert "verdict: rnn beats persistence on" in cli_result.output
     assert "mean ± sd" in cli_result.output
+    page = Page((out / "report.html").read_text(encoding="utf-8"))
+    assert page.verdict == cli_result.stdout.strip().splitlines()[-1]
     data = json.loads((out / "backtest.json").read_text())
     for a, b in zip(data["folds"], result.result["folds"], strict=True):
         assert a["rmse"] == pytest.approx(b["rmse"], rel=1e-6)
