@@ -165,7 +165,9 @@ def compare(
             report = compare_folds(
                 path, opts, plan, out, folds, fold_size, refit, overwrite, verbose, log, jobs
             )
-        return BacktestComparison(report.out, report.rows, report.result, report.notes)
+        return BacktestComparison(
+            report.out, report.rows, report.result, report.notes, report.interrupted
+        )
     with data_file(data) as path, chief_lock(out, opts):
         bundle = isinstance(data, pd.DataFrame)
         result = compare_command(
@@ -222,7 +224,14 @@ def backtest(
         report = backtest_command(
             path, opts, out, folds, fold_size, refit, overwrite, verbose, log, jobs, only
         )
-    return Backtest(report.out, report.result["summary"], report.table, report.result, report.notes)
+    return Backtest(
+        report.out,
+        report.result["summary"],
+        report.table,
+        report.result,
+        report.notes,
+        report.interrupted,
+    )
 
 
 def merge_backtests(

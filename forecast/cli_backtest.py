@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from forecast.cli_options import DEFAULTS, echo_err, fit_options, keras_verbosity
+from forecast.cli_options import (
+    DEFAULTS,
+    echo_err,
+    exit_interrupted,
+    fit_options,
+    keras_verbosity,
+)
 from forecast.models.registry import REGISTRY
 
 
@@ -115,9 +121,13 @@ def backtest(
     )
     for note in result.notes:
         echo_err(f"note: {note}")
-    click.echo(f"\nbacktest: {result.path} ({folds} folds, refit {refit}; RMSE)")
+    ran = len(result.result["folds"])
+    of = f"{ran} of {folds}" if ran < folds else str(folds)
+    click.echo(f"\nbacktest: {result.path} ({of} folds, refit {refit}; RMSE)")
     click.echo(backtest_table(result.result))
     click.echo(backtest_verdict(result.result))
+    if result.interrupted:
+        exit_interrupted(f"the finished folds were kept in {result.path}")
 
 
 def print_merged(paths: tuple[Path, ...], out: Path | None, overwrite: bool) -> None:

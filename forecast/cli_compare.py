@@ -151,9 +151,14 @@ def compare(
     if folds is not None:
         from forecast.reporting.fold_tables import fold_text_table, fold_verdict
 
-        click.echo(f"\ncomparison: {result.path} ({folds} folds x {seeds} seed(s); test RMSE)")
-        click.echo(fold_text_table(result.rows))
-        click.echo(fold_verdict(result.rows))
+        for note in result.notes:
+            echo_err(f"note: {note}")
+        if result.rows:
+            click.echo(f"\ncomparison: {result.path} ({folds} folds x {seeds} seed(s); test RMSE)")
+            click.echo(fold_text_table(result.rows))
+            click.echo(fold_verdict(result.rows))
+        if result.interrupted:
+            exit_interrupted(f"the finished folds were kept in {result.path}")
         return
     click.echo(f"\ncomparison: {result.path} ({seeds} seed(s) per model; mean ± sd)")
     click.echo(text_table(result.rows))

@@ -217,6 +217,8 @@ class Backtest:
         folds: folds.csv: one row per fold and forecaster.
         result: the whole of backtest.json.
         notes: what reading the data noted.
+        interrupted: Ctrl-C stopped it; it holds the folds that had finished (join the rest,
+            run with ``only_folds``, with ``merge_backtests``).
     """
 
     path: Path
@@ -224,6 +226,7 @@ class Backtest:
     folds: pd.DataFrame
     result: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
 
 @dataclass
@@ -238,12 +241,15 @@ class BacktestComparison:
             wins against persistence and linear, pooled Diebold–Mariano p-values, marks.
         result: the whole of comparison.json.
         notes: what reading the data noted.
+        interrupted: Ctrl-C stopped it; it compares the models whose folds had all finished
+            and keeps every finished fold in the backtest directories.
     """
 
     path: Path
     rows: list[dict]
     result: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
     @property
     def table(self) -> pd.DataFrame:
@@ -277,4 +283,5 @@ class BacktestComparison:
 def load_backtest(path: Path) -> Backtest:
     """A backtest directory read back."""
     result = runs.read_json(path, "backtest.json")
-    return Backtest(path, result["summary"], pd.read_csv(path / "folds.csv"), result)
+    table = pd.read_csv(path / "folds.csv")
+    return Backtest(path, result["summary"], table, result, [], bool(result.get("interrupted")))

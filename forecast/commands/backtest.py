@@ -41,6 +41,7 @@ class BacktestReport:
     result: dict
     table: pd.DataFrame
     notes: list[str]
+    interrupted: bool = False  # Ctrl-C: only the folds that had finished
 
 
 def check_request(options: FitOptions, folds: int, fold_size: int | None, refit: str) -> None:
@@ -87,10 +88,19 @@ def fold_tasks(
     return [FoldTask(Path(csv), options, (fold,), verbose) for fold in folds]
 
 
-def run_tasks(tasks: list[FoldTask], jobs: int, log, label) -> list:
+def task_cost(task: FoldTask) -> float:
+    """A task's relative cost, to start the costliest first: the model's (gate costs × steps)
+    times the rows it trains on."""
+    from forecast.commands.compare_runs import run_cost
+
+    return (run_cost(task.options, 1) + 1.0) * task.folds[0].train_end
+
+
+def run_fold_tasks(tasks: list[FoldTask], jobs: int, log, label) -> tuple[dict, bool]:
     """Run ``tasks`` through ``run_fold_task`` in ``jobs`` worker processes (in this one for
-    ``jobs=1``), logging each as it finishes with ``label(task)``."""
-    from forecast.jobs import run_tasks as run_parallel
+    ``jobs=1``), logging each as it finishes with ``label(task)``. Returns ``{task index:
+    outcome}`` of the tasks that finished and whether Ctrl-C stopped the rest."""
+    from forecast.jobs import Interrupted, run_tasks
 
     finished = []
 
@@ -99,7 +109,17 @@ def run_tasks(tasks: list[FoldTask], jobs: int, log, label) -> list:
         rmse = ", ".join(f"{s.record['rmse']:.4g}" for s in outcome.scores)
         log(f"{label(tasks[i])}: RMSE {rmse} ({len(finished)} of {len(tasks)} done)")
 
-    return run_parallel(run_fold_task, tasks, jobs, on_done=done)
+    costs = [task_cost(t) for t in tasks]
+    try:
+        return dict(enumerate(run_tasks(run_fold_task, tasks, jobs, done, costs))), False
+    except Interrupted as stop:
+        return dict(stop.finished), True
+
+
+def missing_folds(result: dict) -> str:
+    """``"2,4"``: the folds of the K that ``result`` lacks."""
+    have = {f["fold"] for f in result["folds"]}
+    return ",".join(str(k) for k in range(1, result["folds_total"] + 1) if k not in have)
 
 
 def backtest(
@@ -131,12 +151,24 @@ def backtest(
             f"{bounds[0].test_end - bounds[0].test_start} rows, refit {refit}, "
             f"{len(tasks)} training(s) on {min(jobs, len(tasks))} process(es) ..."
         )
-        outcomes = run_tasks(tasks, jobs, log, lambda t: f"{options.model} {fold_names(t)}")
+        done, interrupted = run_fold_tasks(
+            tasks, jobs, log, lambda t: f"{options.model} {fold_names(t)}"
+        )
+        if not done:
+            raise KeyboardInterrupt("no fold had finished")
+        outcomes = [done[i] for i in sorted(done)]
         scores = [s for o in outcomes for s in o.scores]
         notes = list(dict.fromkeys(n for o in outcomes for n in o.notes))
         result = backtest_result(csv, options, refit, bounds, scores)
+        if interrupted:
+            result["interrupted"] = True
+            notes.append(
+                f"interrupted: kept folds {', '.join(str(s.record['fold']) for s in scores)}; "
+                f"run --only-folds {missing_folds(result)} and join them with --merge"
+            )
         write_backtest(out, result, scores, *series_target(csv, options))
-    return BacktestReport(out, result, folds_table(result["folds"], options.model), notes)
+    table = folds_table(result["folds"], options.model)
+    return BacktestReport(out, result, table, notes, interrupted)
 
 
 def fold_names(task: FoldTask) -> str:
@@ -183,7 +215,7 @@ def write_backtest_files(
 
     runs.write_json(directory / "backtest.json", result)
     folds_table(result["folds"], result["model"]).to_csv(directory / "folds.csv", index=False)
-    origins_table(scores).to_csv(directory / "origins.csv", index=False, float_format="%.10g")
+    origins_table(scores).to_csv(directory / "origins.csv", index=False)  # exact floats
     plot_backtest(directory / "backtest.png", index, target, result)
     write_backtest_report(directory, result)
 

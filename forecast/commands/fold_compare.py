@@ -24,7 +24,7 @@ from forecast.commands.backtest import (
     fold_tasks,
     plan_folds,
     pooled_losses,
-    run_tasks,
+    run_fold_tasks,
     series_target,
     write_backtest_files,
 )
@@ -45,6 +45,7 @@ class FoldComparison:
     rows: list[dict]
     result: dict
     notes: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
 
 @dataclass
@@ -104,16 +105,26 @@ def compare_folds(
             f"compare over {folds} folds: {len(plan.cells())} model(s) x {plan.seeds} seed(s), "
             f"{len(tasks)} trainings on {min(jobs, len(tasks))} process(es) ..."
         )
-        outcomes = run_tasks(tasks, jobs, log, task_label)
+        done, interrupted = run_fold_tasks(tasks, jobs, log, task_label)
+        if not done:
+            raise KeyboardInterrupt("no training had finished")
         parts = []
         for i, (name, opts) in enumerate(cells):
-            scores = [s for o, j in zip(outcomes, owners, strict=True) if j == i for s in o.scores]
-            parts.append(
-                Part(name, opts.seed, backtest_result(csv, opts, refit, bounds, scores), scores)
+            scores = [s for j in sorted(done) if owners[j] == i for s in done[j].scores]
+            if scores:
+                result = backtest_result(csv, opts, refit, bounds, scores)
+                parts.append(Part(name, opts.seed, result, scores))
+        notes = list(dict.fromkeys(n for j in sorted(done) for n in done[j].notes))
+        complete = [p for p in parts if len(p.scores) == len(chosen)]
+        if interrupted:
+            notes.append(
+                f"interrupted: {len(done)} of {len(tasks)} trainings had finished; compared "
+                f"{len(complete)} of {len(cells)} (model, seed) with every fold; finish the others "
+                f"with `forecast backtest --only-folds` and join with `forecast backtest --merge`"
             )
-        notes = list(dict.fromkeys(n for o in outcomes for n in o.notes))
-        result = write_fold_comparison(out, parts, *series_target(csv, options))
-    return FoldComparison(out, result["rows"], result, notes)
+        index, target = series_target(csv, options)
+        result = write_fold_comparison(out, parts, index, target, complete, interrupted)
+    return FoldComparison(out, result.get("rows", []), result, notes, interrupted)
 
 
 def task_label(task) -> str:
@@ -151,18 +162,24 @@ def comparison_of(parts: list[Part]) -> dict:
     }
 
 
-def write_fold_comparison(out: Path, parts: list[Part], index, target) -> dict:
-    """Every part's backtest directory, comparison.json / .csv / .md and folds_rmse.png into
-    ``out``, atomically. Returns comparison.json's content."""
+def write_fold_comparison(
+    out: Path, parts: list[Part], index, target, compared=None, interrupted: bool = False
+) -> dict:
+    """Every part's backtest directory, and comparison.json / .csv / .md and folds_rmse.png of
+    the ``compared`` parts (default: all; none after an early Ctrl-C), into ``out``,
+    atomically. Returns comparison.json's content (``{}`` when nothing was compared)."""
     from forecast.reporting.fold_tables import plot_fold_comparison
 
-    result = comparison_of(parts)
-    rows = result["rows"]
+    compared = parts if compared is None else compared
+    result = dict(comparison_of(compared), interrupted=interrupted) if compared else {}
     with runs.staged_dir(out) as tmp:
         for p in parts:
             directory = tmp / f"{p.name}-seed{p.seed}"
             directory.mkdir()
             write_backtest_files(directory, p.result, p.scores, index, target)
+        if not compared:
+            return result
+        rows = result["rows"]
         runs.write_json(tmp / "comparison.json", result)
         flat = []
         for r in rows:

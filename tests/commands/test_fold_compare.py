@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 import forecast
 from forecast.cli import cli
+from forecast.commands import backtest as backtest_mod
 from forecast.errors import ForecastError
 from tests.conftest import synthetic_frame
 
@@ -143,3 +144,49 @@ def test_cli_merge_and_compare_folds(csv, rnn_parts, tmp_path):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "verdict over 2 folds" in result.output and "wins vs pers." in result.output
+
+
+def test_jobs_2_gives_the_numbers_of_jobs_1(csv, rnn_parts, tmp_path):
+    _, whole = rnn_parts
+    two = forecast.backtest(csv, "rnn", out=tmp_path / "j2", jobs=2, **FOLDS, **FAST)
+    assert [f["rmse"] for f in two.result["folds"]] == [f["rmse"] for f in whole.result["folds"]]
+    assert two.summary["significance"] == whole.summary["significance"]
+
+
+def interrupt_at(monkeypatch, model: str, fold: int) -> None:
+    """Ctrl-C when the task training ``model`` on ``fold`` starts (in this process)."""
+    real = backtest_mod.run_fold_task
+
+    def run(task):
+        if task.options.model == model and task.folds[0].k + 1 == fold:
+            raise KeyboardInterrupt
+        return real(task)
+
+    monkeypatch.setattr(backtest_mod, "run_fold_task", run)
+
+
+def test_ctrl_c_keeps_the_finished_folds_to_merge(csv, rnn_parts, tmp_path, monkeypatch):
+    root, whole = rnn_parts
+    interrupt_at(monkeypatch, "rnn", 2)
+    cut = forecast.backtest(csv, "rnn", out=tmp_path / "cut", **FOLDS, **FAST)
+    assert cut.interrupted and [f["fold"] for f in cut.result["folds"]] == [1]
+    assert any("--only-folds 2" in note for note in cut.notes)
+    merged = forecast.merge_backtests([tmp_path / "cut", root / "f2"], tmp_path / "m")
+    assert merged.summary == whole.summary
+
+
+def test_ctrl_c_in_compare_folds_compares_the_complete_models(csv, tmp_path, monkeypatch):
+    interrupt_at(monkeypatch, "gru", 2)
+    out = tmp_path / "cmp"
+    cut = forecast.compare(csv, "rnn,gru", 1, segments="1", out=out, **FOLDS, **FAST)
+    assert cut.interrupted and cut.result["interrupted"]
+    assert [r["model"] for r in cut.rows if r["kind"] == "model"] == ["rnn"]
+    kept = json.loads((out / "gru-seed3" / "backtest.json").read_text())
+    assert [f["fold"] for f in kept["folds"]] == [1]
+
+
+def test_ctrl_c_before_any_fold_writes_nothing(csv, tmp_path, monkeypatch):
+    interrupt_at(monkeypatch, "rnn", 1)
+    with pytest.raises(KeyboardInterrupt):
+        forecast.backtest(csv, "rnn", out=tmp_path / "none", **FOLDS, **FAST)
+    assert not (tmp_path / "none").exists()
