@@ -1,13 +1,14 @@
 """Wall time of ``forecast compare --jobs N`` against ``--jobs 1``, in one run on one machine.
 
-    python bench/jobs_speedup.py [--csv data/weather.csv] [--epochs N] [--out FILE.json]
+    python bench/jobs_speedup.py [--csv data/weather.csv] [--epochs N] [--folds K] [--out FILE.json]
 
 Runs ``forecast compare CSV --models rnn,lstm,gru,hybrid --seeds 1 --segments 1 --quiet`` as a
 fresh process at ``--jobs 1``, ``2``, and ``4`` when the machine has at least 4 CPUs (never more
 jobs than runs), one after the other; prints the seconds and the speed-up over ``--jobs 1``,
 checks that every comparison.csv has the same numbers (timing columns aside), and writes the JSON
 with the CPU count and the load average before and after (other work on the machine slows every
-number).
+number). ``--folds K`` times ``compare --folds K`` instead (every architecture backtested on K
+rolling-origin folds: 4 x K trainings), written to ``jobs_speedup-folds<K>.json`` by default.
 """
 
 from __future__ import annotations
@@ -38,12 +39,16 @@ def job_counts(cpus: int, runs: int) -> list[int]:
     return counts
 
 
-def timed_compare(csv: Path, out: Path, jobs: int, epochs: int | None) -> float:
+def timed_compare(
+    csv: Path, out: Path, jobs: int, epochs: int | None, folds: int | None = None
+) -> float:
     """Seconds of wall time of one ``forecast compare`` process (start-up included)."""
     args = ["compare", str(csv), "--models", ",".join(MODELS), "--seeds", "1"]
     args += ["--segments", "1", "--jobs", str(jobs), "--quiet", "--out", str(out)]
     if epochs is not None:
         args += ["--epochs", str(epochs)]
+    if folds is not None:
+        args += ["--folds", str(folds)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
     done = subprocess.run(
@@ -60,22 +65,26 @@ def timed_compare(csv: Path, out: Path, jobs: int, epochs: int | None) -> float:
 
 def numbers(out: Path) -> pd.DataFrame:
     """comparison.csv without its timing columns."""
-    return pd.read_csv(out / "comparison.csv").drop(columns=TIMING)
+    table = pd.read_csv(out / "comparison.csv")
+    return table.drop(columns=[c for c in TIMING if c in table])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", type=Path, default=ROOT / "data" / "weather.csv")
     parser.add_argument("--epochs", type=int, help="[default: compare's, 50 with early stopping]")
-    parser.add_argument("--out", type=Path, default=HERE / "jobs_speedup.json")
+    parser.add_argument("--folds", type=int, help="time compare --folds K instead")
+    parser.add_argument("--out", type=Path)
     a = parser.parse_args()
+    name = f"jobs_speedup-folds{a.folds}.json" if a.folds else "jobs_speedup.json"
+    a.out = a.out or HERE / name
     cpus = os.cpu_count() or 1
     load_before = os.getloadavg()
     seconds, tables = {}, {}
     with tempfile.TemporaryDirectory(prefix="jobs-speedup-") as tmp:
-        for jobs in job_counts(cpus, len(MODELS)):
+        for jobs in job_counts(cpus, len(MODELS) * (a.folds or 1)):
             out = Path(tmp) / f"jobs{jobs}"
-            seconds[jobs] = timed_compare(a.csv, out, jobs, a.epochs)
+            seconds[jobs] = timed_compare(a.csv, out, jobs, a.epochs, a.folds)
             tables[jobs] = numbers(out)
             print(f"--jobs {jobs}: {seconds[jobs]:.1f} s", flush=True)
     same = all(t.equals(tables[1]) for t in tables.values())
@@ -85,6 +94,7 @@ def main() -> None:
         "seeds": 1,
         "segments": 1,
         "epochs": a.epochs or "default",
+        "folds": a.folds,
         "cpus": cpus,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
