@@ -21,6 +21,9 @@ itself (``forecast.training.train.set_seed``: ``keras.utils.set_random_seed`` an
 trained before. The thread count was measured not to matter: GRU, LSTM, SimpleRNN and the hybrid
 (64 units, window 30, data/weather.csv, 3 epochs) gave bit-identical test forecasts with 1, 2 and 8
 intra-op threads, with op determinism on and also with it off (TensorFlow 2.21, Keras 3.15, CPU).
+BLAS is another matter: OpenBLAS's sums differ between 1 and 2 threads, which moved a ridge
+baseline by 1e-5 on one weather backtest fold, so the ridge solve runs on one BLAS thread in every
+process (``forecast.training.linear``; ``tests/training/test_linear_threads.py`` guards it).
 So ``jobs == 1`` keeps TensorFlow's default thread pools (all cores for one training) rather than
 limiting itself to a worker's share, and the workers only divide the cores.
 ``tests/commands/test_compare.py`` checks on every machine the suite runs on that

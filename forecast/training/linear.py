@@ -4,6 +4,11 @@ A linear baseline trained by SGD under the neural models' epoch budget can stop 
 and make every other model look better than it is. Solving the normal equations gives the exact
 least-squares answer, in one pass over the training windows, whatever ``--epochs`` says. Memory is
 ``O(d²)`` with ``d = window × n_features + 1``; the windows are never stacked.
+
+The moments and the solves run on one BLAS thread (``threadpoolctl``): OpenBLAS's sums are ordered
+differently with 1 and 2 threads, which moved one backtest fold's weather baseline by 1e-5, so a
+training in a ``--jobs`` worker (one thread) and one in the main process (every core) would not
+give the same numbers. One thread costs seconds only on millions of windows.
 """
 
 from __future__ import annotations
@@ -105,11 +110,14 @@ def fit_linear(model, train_ds, val_ds, target_index: int, norm: str) -> TrainRe
     def offset(x):  # what the model adds after the head (AddLastTarget), per window
         return x[:, -1, target_index] if norm == "window" else np.zeros(len(x))
 
+    from threadpoolctl import threadpool_limits
+
     start = time.perf_counter()
     features = feature_model(model)
-    train_moments = normal_equations(features, train_ds, offset)
-    val_moments = normal_equations(features, val_ds, offset)
-    ridge, w, val_loss = choose_ridge(train_moments, val_moments)
+    with threadpool_limits(limits=1, user_api="blas"):  # the same sums in every process
+        train_moments = normal_equations(features, train_ds, offset)
+        val_moments = normal_equations(features, val_ds, offset)
+        ridge, w, val_loss = choose_ridge(train_moments, val_moments)
     head = model.get_layer("forecast")
     head.set_weights([w[:-1].astype("float32"), w[-1].astype("float32")])
     model.compile(optimizer=keras.optimizers.Adam(), loss="mse")
