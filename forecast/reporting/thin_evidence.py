@@ -4,10 +4,12 @@ A fit is judged on one test period. Its Diebold–Mariano p-values measure the n
 period, not whether another period (another season, another regime) would rank the forecasters
 the same way. The rule: the evidence is **thin** when the model's DM p-value against the best
 baseline (the baseline with the lowest test RMSE: the runner-up when the model wins, the winner
-when a baseline wins) is 0.01 or more, or when that comparison has no DM test (seasonal naive).
-The threshold is stricter than the 5 % the verdict uses for "not significant" because one
-period's p-value understates how much a ranking moves between periods; a clear result (p < 0.01)
-gets no hint, so that the hint stays rare enough to be read. A ``--series`` run gets none
+when a baseline wins) is 0.001 or more, or when that comparison has no DM test (seasonal naive).
+The threshold is far stricter than the 5 % the verdict uses for "not significant" because one
+period's p-value understates how much a ranking moves between periods. Measured: the default GRU
+on data/weather.csv beats linear on its one test period with p = 0.006, and over the five folds
+of ``forecast compare --folds 5`` it does not (pooled p = 0.57; README). Only an overwhelming
+result (p < 0.001) gets no hint. A ``--series`` run gets none
 (its verdict already counts the series won, and ``backtest`` scores one series).
 
 The hint names the backtest that settles it, runnable as printed: the CSV as the user gave it,
@@ -24,7 +26,7 @@ from forecast.config import FitOptions
 from forecast.errors import ForecastError
 from forecast.evaluation.folds import default_fold_size, fold_bounds
 
-THIN_P = 0.01  # a DM p-value vs the best baseline at or above this is thin evidence
+THIN_P = 0.001  # a DM p-value vs the best baseline at or above this is thin evidence
 FOLDS = 5  # forecast backtest's default --folds
 FLAGS = ("target", "time_col", "dayfirst", "features", "window", "horizon", "segment")
 
