@@ -248,16 +248,24 @@ def merge_backtests(
     return BacktestComparison(report.out, report.rows, report.result)
 
 
-def load(path: str | Path) -> Run | Comparison:
-    """A saved run directory as a ``Run``, or a comparison directory as a ``Comparison``."""
+def load(path: str | Path) -> Run | Comparison | Backtest | BacktestComparison:
+    """A saved run directory as a ``Run``, a comparison directory as a ``Comparison`` (with
+    ``--folds``: a ``BacktestComparison``), a backtest directory as a ``Backtest``."""
+    from forecast.results import load_backtest
+
     path = Path(path)
     if (path / "comparison.json").is_file():
         summary = runs.read_json(path, "comparison.json")
-        return Comparison(path, summary["rows"], interrupted=bool(summary.get("interrupted")))
+        interrupted = bool(summary.get("interrupted"))
+        if "fold_blocks" in summary:  # compare --folds
+            return BacktestComparison(path, summary["rows"], summary, [], interrupted)
+        return Comparison(path, summary["rows"], interrupted=interrupted)
+    if (path / "backtest.json").is_file():
+        return load_backtest(path)
     if not (path / "metrics.json").is_file():
         raise ForecastError(
             f"{path} is not a run directory (no metrics.json); pass a directory written by "
-            "forecast fit or forecast compare"
+            "forecast fit, compare or backtest"
         )
     run = Run(path)
     notes = run.metrics.get("notes")

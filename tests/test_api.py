@@ -55,9 +55,9 @@ def test_fit_returns_a_run_that_matches_its_files(api_run):
     assert table.loc["linear", "rmse"] == on_disk["baselines"]["linear"]["rmse"]
     assert table.loc["persistence", "skill_vs_persistence"] == 0.0
     assert table.loc["gru", "skill_vs_persistence"] == on_disk["skill_vs_persistence"]
-    expected_skill = 1 - on_disk["baselines"]["linear"]["rmse"] / on_disk["baselines"][
-        "persistence"
-    ]["rmse"]
+    expected_skill = (
+        1 - on_disk["baselines"]["linear"]["rmse"] / on_disk["baselines"]["persistence"]["rmse"]
+    )
     assert table.loc["linear", "skill_vs_persistence"] == pytest.approx(expected_skill)
     predictions = run.predictions
     assert len(predictions) == on_disk["n_test_windows"] * on_disk["horizon"]

@@ -72,6 +72,9 @@ def test_directory_holds_each_backtest_and_the_tables(folds_compare):
     assert (path / "folds_rmse.png").stat().st_size > 0
     assert "≈ BEST" in (path / "comparison.md").read_text() or table.near_best.sum() == 0
     assert folds_compare.backtest("gru").result["model"] == "gru"
+    loaded = forecast.load(path)
+    assert isinstance(loaded, forecast.BacktestComparison) and loaded.best == folds_compare.best
+    assert forecast.load(path / "rnn-seed3").summary == folds_compare.backtest("rnn").summary
     assert "verdict over 2 folds" in folds_compare.verdict
 
 

@@ -154,9 +154,9 @@ def test_mixed_float16_model_keeps_a_float32_output(norm, highway, calendar):
     from forecast.training.train import train
 
     def build():
-        return build_model(Architecture(
-            "gru", 8, 2, 3, 4, -1, norm, calendar_periods=calendar, highway=highway
-        ))
+        return build_model(
+            Architecture("gru", 8, 2, 3, 4, -1, norm, calendar_periods=calendar, highway=highway)
+        )
 
     n_inputs = 2 + 2 * len(calendar)
     rng = np.random.default_rng(0)
