@@ -55,3 +55,12 @@ def close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that must react to SIGINT as in a terminal: a shell's background
+    job (``pytest ... &``, some CI runners) starts with SIGINT ignored, the child would inherit
+    that, and Python installs no KeyboardInterrupt handler where SIGINT is ignored at start."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

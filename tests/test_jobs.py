@@ -24,6 +24,7 @@ from forecast.jobs import (
     worker_env,
     worker_threads,
 )
+from tests.conftest import default_sigint
 
 ROOT = Path(__file__).resolve().parents[1]
 LONG = 300.0  # seconds a "slow" task would sleep: far longer than any test may take
@@ -199,6 +200,7 @@ def test_a_real_sigint_to_the_process_group_stops_everything(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, like a shell job
+        preexec_fn=default_sigint,  # SIGINT reaches it even when pytest runs as a background job
     )
     try:
         wait_for([tmp_path / "1.pid", tmp_path / "2.pid"])  # task 0 done, the slow ones running

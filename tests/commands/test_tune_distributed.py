@@ -22,7 +22,7 @@ from forecast.commands import tune_cluster as cluster
 from forecast.commands import tune_jobs
 from forecast.config import FitOptions, load_toml
 from forecast.errors import ForecastError
-from tests.conftest import synthetic_frame
+from tests.conftest import default_sigint, synthetic_frame
 
 TINY = ["--model", "gru", "--epochs", "1", "--units", "4", "--window", "14", "--horizon", "3"]
 OUTPUTS = {"trials.csv", "best.toml", "tuning.png"}
@@ -53,7 +53,13 @@ def base_env(threads: str = "1") -> dict:
 def forecast_tune(args, env, cwd) -> subprocess.Popen:
     command = [sys.executable, "-m", "forecast", "tune", *map(str, args)]
     return subprocess.Popen(
-        command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=default_sigint,  # SIGINT reaches it even when pytest runs as a background job
     )
 
 
