@@ -12,7 +12,9 @@ from forecast.cli_options import (
     echo_err,
     exit_interrupted,
     fit_options,
+    jobs_option,
     keras_verbosity,
+    refit_option,
 )
 from forecast.models.registry import REGISTRY
 
@@ -51,20 +53,8 @@ def csv_path(paths: tuple[Path, ...]) -> Path:
     help="Rows per test (and validation) block. [default: the --split test share / K, at least "
     "horizon + 4]",
 )
-@click.option(
-    "--refit",
-    type=click.Choice(["every", "once"]),
-    default="every",
-    show_default=True,
-    help="Retrain on each fold's past, or train once on the first fold's and score every block.",
-)
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Worker processes training folds at once (each gets its share of the cores).",
-)
+@refit_option()
+@jobs_option("Folds trained")
 @click.option(
     "--only-folds",
     help="Run only these folds of the K (e.g. 2,4): one job per fold on a cluster; join the "

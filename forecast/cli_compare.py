@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from forecast.cli_options import DEFAULTS, echo_err, exit_interrupted, fit_options, keras_verbosity
+from forecast.cli_options import (
+    DEFAULTS,
+    echo_err,
+    exit_interrupted,
+    fit_options,
+    jobs_option,
+    keras_verbosity,
+    refit_option,
+)
 from forecast.errors import ForecastError
 
 
@@ -57,21 +65,8 @@ from forecast.errors import ForecastError
     'one test period: RMSE per fold, wins "k of K", pooled DM tests.',
 )
 @click.option("--fold-size", type=int, help="--folds: rows per test block. [default: as backtest]")
-@click.option(
-    "--refit",
-    type=click.Choice(["every", "once"]),
-    default="every",
-    show_default=True,
-    help="--folds: retrain on each fold's past, or once on the first fold's.",
-)
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Worker processes training at once (each gets its share of the cores; same numbers "
-    "as --jobs 1; not with --distribute).",
-)
+@refit_option("--folds: ")
+@jobs_option("Runs (with --folds: folds) trained")
 @fit_options
 @click.option(
     "--out",

@@ -241,3 +241,26 @@ def keras_verbosity(quiet: bool) -> int:
     if quiet:
         return 0
     return 1 if sys.stdout.isatty() else 2
+
+
+def jobs_option(what: str):
+    """``--jobs N`` (default 1) for commands that run independent trainings at once."""
+    return click.option(
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help=f"{what} at once, each in a worker process with its share of the cores.",
+    )
+
+
+def refit_option(prefix: str = ""):
+    """``--refit every|once`` of a rolling-origin backtest."""
+    return click.option(
+        "--refit",
+        type=click.Choice(["every", "once"]),
+        default="every",
+        show_default=True,
+        help=f"{prefix}Retrain on each fold's past, or once on the first fold's and score every "
+        "block.",
+    )
