@@ -140,6 +140,18 @@ class Run:
         return fig
 
 
+def run_name(names_by_model: dict[str, list[str]], model: str, seed: int | None) -> str:
+    """The directory of ``model``'s first seed (or of ``seed``) in a comparison's ``runs``."""
+    names = names_by_model.get(model)
+    if not names:
+        known = ", ".join(names_by_model)
+        raise ForecastError(f"{model!r} is not in this comparison; it has {known}")
+    name = names[0] if seed is None else f"{model}-seed{seed}"
+    if name not in names:
+        raise ForecastError(f"{model} has no seed {seed} here; its directories are {names}")
+    return name
+
+
 @dataclass
 class Comparison:
     """A comparison directory written by ``compare``.
@@ -197,14 +209,7 @@ class Comparison:
 
     def run(self, model: str, seed: int | None = None) -> Run:
         """The run directory of ``model`` (its first seed unless ``seed`` is given)."""
-        names = self.summary["runs"].get(model)
-        if not names:
-            known = ", ".join(self.summary["runs"])
-            raise ForecastError(f"{model!r} is not in this comparison; it has {known}")
-        name = names[0] if seed is None else f"{model}-seed{seed}"
-        if name not in names:
-            raise ForecastError(f"{model} has no seed {seed} here; its runs are {names}")
-        return Run(self.path / name)
+        return Run(self.path / run_name(self.summary["runs"], model, seed))
 
 
 @dataclass
@@ -270,14 +275,7 @@ class BacktestComparison:
 
     def backtest(self, model: str, seed: int | None = None) -> Backtest:
         """The backtest of ``model`` (its first seed unless ``seed`` is given)."""
-        names = self.result["runs"].get(model)
-        if not names:
-            known = ", ".join(self.result["runs"])
-            raise ForecastError(f"{model!r} is not in this comparison; it has {known}")
-        name = names[0] if seed is None else f"{model}-seed{seed}"
-        if name not in names:
-            raise ForecastError(f"{model} has no seed {seed} here; its backtests are {names}")
-        return load_backtest(self.path / name)
+        return load_backtest(self.path / run_name(self.result["runs"], model, seed))
 
 
 def load_backtest(path: Path) -> Backtest:
