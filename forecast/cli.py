@@ -19,6 +19,7 @@ from forecast.cli_options import (
     echo_err,
     fit_options,
     keras_verbosity,
+    out_options,
 )
 from forecast.cli_tune import tune
 from forecast.errors import ForecastError
@@ -44,12 +45,7 @@ def cli(debug: bool) -> None:
     help=f"Architecture (see `forecast models`). [default: {DEFAULTS.model}]",
 )
 @fit_options
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Run directory. [default: runs/<timestamp>-<model>]",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
+@out_options("Run directory. [default: runs/<timestamp>-<model>]")
 @click.option(
     "--resume",
     type=click.Path(file_okay=False, path_type=Path),
@@ -135,12 +131,7 @@ def evaluate(run_dir: Path, csv: Path, only: str | None) -> None:
     show_default=True,
     help="Steps for the baseline errors.",
 )
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Where inspect.json and inspect.png go. [default: runs/<timestamp>-inspect]",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
+@out_options("Where inspect.json and inspect.png go. [default: runs/<timestamp>-inspect]")
 @click.option("--series", help="Column naming the series of a long table: inspect each one.")
 def inspect(
     csv: Path,

@@ -14,6 +14,7 @@ from forecast.cli_options import (
     fit_options,
     jobs_option,
     keras_verbosity,
+    out_options,
     refit_option,
 )
 from forecast.models.registry import REGISTRY
@@ -67,12 +68,7 @@ def csv_path(paths: tuple[Path, ...]) -> Path:
     "--out instead of running one.",
 )
 @fit_options
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Output directory. [default: runs/<timestamp>-backtest-<model>]",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
+@out_options("Output directory. [default: runs/<timestamp>-backtest-<model>]")
 def backtest(
     paths: tuple[Path, ...],
     folds: int,

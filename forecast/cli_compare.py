@@ -14,6 +14,7 @@ from forecast.cli_options import (
     fit_options,
     jobs_option,
     keras_verbosity,
+    out_options,
     refit_option,
 )
 from forecast.errors import ForecastError
@@ -68,12 +69,7 @@ from forecast.errors import ForecastError
 @refit_option("--folds: ")
 @jobs_option("Runs (with --folds: folds) trained")
 @fit_options
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Output directory. [default: runs/<timestamp>-compare or -memory]",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
+@out_options("Output directory. [default: runs/<timestamp>-compare or -memory]")
 def compare(
     csv: Path | None,
     model_list: str,

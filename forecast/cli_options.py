@@ -264,3 +264,15 @@ def refit_option(prefix: str = ""):
         help=f"{prefix}Retrain on each fold's past, or once on the first fold's and score every "
         "block.",
     )
+
+
+def out_options(help_text: str):
+    """``--out DIR`` (with ``help_text``) and ``--overwrite``: where a command writes."""
+
+    def decorate(func):
+        func = click.option(
+            "--overwrite", is_flag=True, help="Replace an existing --out directory."
+        )(func)
+        return click.option("--out", type=click.Path(path_type=Path), help=help_text)(func)
+
+    return decorate

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from forecast.cli_options import DEFAULTS, EXIT_INTERRUPTED, echo_err, fit_options
+from forecast.cli_options import DEFAULTS, EXIT_INTERRUPTED, echo_err, fit_options, out_options
 from forecast.config import TUNE_BUDGET_MINUTES, TUNE_TRIALS
 from forecast.models.registry import REGISTRY
 
@@ -44,12 +44,7 @@ from forecast.models.registry import REGISTRY
     "keras-tuner chief here and N workers on loopback); across machines see docs/cluster.md.",
 )
 @fit_options
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Output directory. [default: runs/<timestamp>-tune-<model>]",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out directory.")
+@out_options("Output directory. [default: runs/<timestamp>-tune-<model>]")
 @click.pass_context
 def tune(
     ctx: click.Context,
