@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.reporting.plots import date_axis, plt, save
+from forecast.reporting.tables import fixed_width
 
 
 def forecasters(result: dict) -> dict[str, list[float]]:
@@ -20,19 +21,25 @@ def forecasters(result: dict) -> dict[str, list[float]]:
     return out
 
 
+def shade_folds(ax, index, target: np.ndarray, folds: list[dict]) -> None:
+    """The target on ``ax`` with each fold's test block shaded and numbered (fold records with
+    ``fold``, ``test_start``, ``test_end``: timestamps, or row numbers without a time index)."""
+    ax.plot(index, target, lw=0.7, color="0.3")
+    for r in folds:
+        start, end = (pd.Timestamp(r[k]) for k in ("test_start", "test_end"))
+        if not isinstance(index, pd.DatetimeIndex):
+            start, end = (int(r[k]) for k in ("test_start", "test_end"))
+        ax.axvspan(start, end, color=f"C{(r['fold'] - 1) % 10}", alpha=0.25)
+        ax.text(start, 1.0, f" {r['fold']}", transform=ax.get_xaxis_transform(), va="top")
+    date_axis(ax)
+
+
 def plot_backtest(path: Path, index, target: np.ndarray, result: dict) -> None:
     """backtest.png: the target with each fold's test block shaded, and grouped bars of RMSE per
     fold per forecaster."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 7))
-    top.plot(index, target, lw=0.7, color="0.3")
-    for r in result["folds"]:
-        start, end = (pd.Timestamp(r[k]) for k in ("test_start", "test_end"))
-        if not isinstance(index, pd.DatetimeIndex):
-            start, end = (int(r[k]) for k in ("test_start", "test_end"))
-        top.axvspan(start, end, color=f"C{(r['fold'] - 1) % 10}", alpha=0.25)
-        top.text(start, 1.0, f" {r['fold']}", transform=top.get_xaxis_transform(), va="top")
+    shade_folds(top, index, target, result["folds"])
     top.set_title(f"{len(result['folds'])} test blocks of {result['fold_size']} rows (shaded)")
-    date_axis(top)
     series = forecasters(result)
     folds = np.arange(1, len(result["folds"]) + 1)
     width = 0.8 / len(series)
@@ -56,20 +63,14 @@ def backtest_table(result: dict) -> str:
     for name, rmse in series.items():
         sd = float(np.std(rmse, ddof=1)) if len(rmse) > 1 else 0.0
         rows.append([name, *(f"{x:.4g}" for x in rmse), f"{np.mean(rmse):.4g} ± {sd:.2g}"])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = [
-        "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(r, widths, strict=True))
-        )
-        for r in rows
-    ]
+    lines = [fixed_width(rows, {0})]
     coverage = [r["coverage_80"] for r in result["folds"]]
     lines.append(f"80 % interval coverage per fold: {', '.join(f'{c:.0%}' for c in coverage)}")
     return "\n".join(lines)
 
 
 def p_text(p) -> str:
+    """``0.0123``, or ``n/a`` when there was no test."""
     return "n/a" if p is None else f"{p:.3g}"
 
 

@@ -6,15 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from forecast.evaluation.comparison import ALPHA
-from forecast.reporting.plots import date_axis, plt, save
-from forecast.reporting.tables import marks
-
-
-def p_text(p) -> str:
-    return "n/a" if p is None else f"{p:.3g}"
+from forecast.reporting.backtest_plots import p_text, shade_folds
+from forecast.reporting.plots import plt, save
+from forecast.reporting.tables import fixed_width, markdown, marks
 
 
 def fold_cells(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
@@ -42,22 +38,11 @@ def fold_cells(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
 def fold_text_table(rows: list[dict]) -> str:
     """The fold comparison for the terminal, fixed width."""
     header, body = fold_cells(rows)
-    widths = [max(len(x[i]) for x in [header, *body]) for i in range(len(header))]
-    last = len(header) - 1
-    return "\n".join(
-        "  ".join(
-            c.ljust(w) if i in (0, last) else c.rjust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ).rstrip()
-        for cells in [header, *body]
-    )
+    return fixed_width([header, *body], {0, len(header) - 1})
 
 
 def fold_markdown_table(rows: list[dict]) -> str:
-    header, body = fold_cells(rows)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(c if c else " " for c in b) + " |" for b in body]
-    return "\n".join(lines)
+    return markdown(*fold_cells(rows))
 
 
 def against(row: dict, name: str) -> str:
@@ -92,15 +77,8 @@ def plot_fold_comparison(path: Path, index, target: np.ndarray, folds: list[dict
     """folds_rmse.png: the target with each fold's test block shaded, and RMSE per fold per
     forecaster (models solid, baselines dashed)."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 7))
-    top.plot(index, target, lw=0.7, color="0.3")
-    for r in folds:
-        start, end = (pd.Timestamp(r[k]) for k in ("test_start", "test_end"))
-        if not isinstance(index, pd.DatetimeIndex):
-            start, end = (int(r[k]) for k in ("test_start", "test_end"))
-        top.axvspan(start, end, color=f"C{(r['fold'] - 1) % 10}", alpha=0.25)
-        top.text(start, 1.0, f" {r['fold']}", transform=top.get_xaxis_transform(), va="top")
+    shade_folds(top, index, target, folds)
     top.set_title(f"{len(folds)} test blocks (shaded); each fold trains on the rows before it")
-    date_axis(top)
     ks = np.arange(1, len(folds) + 1)
     for r in rows:
         style = "-o" if r["kind"] == "model" else "--s"

@@ -49,19 +49,31 @@ def table_cells(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
     return header, body
 
 
-def text_table(rows: list[dict]) -> str:
-    """The comparison for the terminal, fixed width."""
-    header, body = table_cells(rows)
-    widths = [max(len(x[i]) for x in [header, *body]) for i in range(len(header))]
-    fmt_row = lambda cells: "  ".join(  # noqa: E731
-        c.ljust(w) if i in (0, len(cells) - 1) else c.rjust(w)
-        for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-    ).rstrip()
-    return "\n".join([fmt_row(header), *(fmt_row(b) for b in body)])
+def fixed_width(rows: list[list[str]], left: set[int]) -> str:
+    """``rows`` (the header first) as fixed-width text: the columns in ``left`` left-justified,
+    the others right-justified, two spaces apart."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(
+            c.ljust(w) if i in left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+        for cells in rows
+    )
 
 
-def markdown_table(rows: list[dict]) -> str:
-    header, body = table_cells(rows)
+def markdown(header: list[str], body: list[list[str]]) -> str:
+    """A markdown table (empty cells kept as a space)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(c if c else " " for c in b) + " |" for b in body]
     return "\n".join(lines)
+
+
+def text_table(rows: list[dict]) -> str:
+    """The comparison for the terminal, fixed width."""
+    header, body = table_cells(rows)
+    return fixed_width([header, *body], {0, len(header) - 1})
+
+
+def markdown_table(rows: list[dict]) -> str:
+    return markdown(*table_cells(rows))
