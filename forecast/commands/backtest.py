@@ -44,8 +44,13 @@ class BacktestReport:
     interrupted: bool = False  # Ctrl-C: only the folds that had finished
 
 
-def check_request(options: FitOptions, folds: int, fold_size: int | None, refit: str) -> None:
+def check_request(
+    options: FitOptions, folds: int, fold_size: int | None, refit: str, jobs: int = 1
+) -> None:
     """Refuse what a backtest does not do, with the fix."""
+    from forecast.commands.compare import check_jobs_for
+
+    check_jobs_for(jobs, options)
     if refit not in REFITS:
         raise ForecastError(f"--refit {refit!r}: choose {' or '.join(REFITS)}")
     if folds < 1:
@@ -60,9 +65,8 @@ def check_request(options: FitOptions, folds: int, fold_size: int | None, refit:
         )
 
 
-def plan_folds(csv: Path, options: FitOptions, folds: int, fold_size: int | None) -> list[Fold]:
-    """The K folds of ``csv`` as ``options`` read it (a ``ForecastError`` if it is too short)."""
-    n_rows = len(load_series_for(csv, options).frame)
+def plan_folds(n_rows: int, options: FitOptions, folds: int, fold_size: int | None) -> list[Fold]:
+    """The K folds of a series of ``n_rows`` rows (a ``ForecastError`` if it is too short)."""
     size = fold_size or default_fold_size(n_rows, folds, options.split[2], options.horizon)
     return fold_bounds(n_rows, folds, size, options.window, options.horizon)
 
@@ -138,12 +142,11 @@ def backtest(
     """Score ``options.model`` on ``folds`` rolling-origin folds of ``csv`` (or the
     ``only_folds`` of them) in ``jobs`` processes; write ``out`` (backtest.json, folds.csv,
     origins.csv, backtest.png, report.html) atomically."""
-    check_request(options, folds, fold_size, refit)
-    if jobs > 1 and options.distribute != "none":
-        raise ForecastError("--jobs runs one training per process; drop --distribute or --jobs")
+    check_request(options, folds, fold_size, refit, jobs)
     runs.check_out_dir(out, overwrite)
     with runs.out_lock(out):
-        bounds = plan_folds(csv, options, folds, fold_size)
+        series = load_series_for(csv, options)  # the tasks read it again, in their process
+        bounds = plan_folds(len(series.frame), options, folds, fold_size)
         chosen = chosen_folds(bounds, only_folds, refit)
         tasks = fold_tasks(csv, options, chosen, refit, verbose)
         log(
@@ -166,7 +169,7 @@ def backtest(
                 f"interrupted: kept folds {', '.join(str(s.record['fold']) for s in scores)}; "
                 f"run --only-folds {missing_folds(result)} and join them with --merge"
             )
-        write_backtest(out, result, scores, *series_target(csv, options))
+        write_backtest(out, result, scores, *series_target(series, options))
     table = folds_table(result["folds"], options.model)
     return BacktestReport(out, result, table, notes, interrupted)
 
@@ -220,11 +223,10 @@ def write_backtest_files(
     write_backtest_report(directory, result)
 
 
-def series_target(csv: Path, options: FitOptions):
-    """The time index and the target values of ``csv`` as ``options`` read it (for plots)."""
+def series_target(series, options: FitOptions):
+    """The time index and the target values of ``series`` as ``options`` read it (for plots)."""
     from forecast.data.preprocess import select_columns
 
-    series = load_series_for(csv, options)
     frame = series.frame
     name = select_columns(list(frame.columns), options.target, options.features)[1]
     return frame.index, frame[name].to_numpy(dtype="float64")

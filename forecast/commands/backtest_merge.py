@@ -27,6 +27,7 @@ from forecast.commands.backtest_folds import FoldScores
 from forecast.commands.compare_plan import cell_name
 from forecast.commands.fold_compare import FoldComparison, Part, write_fold_comparison
 from forecast.config import FitOptions
+from forecast.data.prepared import load_series_for
 from forecast.errors import ForecastError
 
 SAME = ("window", "horizon", "fold_size", "folds_total", "refit")  # every part must agree
@@ -136,7 +137,7 @@ def merge(paths: list[Path], out: Path, overwrite: bool = False):
             f"{csv}: the data the parts were run on is not here; merge where that path exists"
         )
     options = FitOptions.from_dict(merged[0].result["options"])
-    index, target = series_target(csv, options)
+    index, target = series_target(load_series_for(csv, options), options)
     with runs.out_lock(out):
         if len(merged) == 1:
             p = merged[0]

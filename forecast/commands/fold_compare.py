@@ -84,16 +84,14 @@ def compare_folds(
     jobs: int = 1,
 ) -> FoldComparison:
     """Backtest every cell of ``plan`` on the same ``folds`` folds of ``csv``; write ``out``."""
-    check_request(options, folds, fold_size, refit)
+    check_request(options, folds, fold_size, refit, jobs)
     if plan.seeds < 1:
         raise ForecastError(f"--seeds {plan.seeds} must be a positive integer; use e.g. --seeds 3")
-    if jobs > 1 and options.distribute != "none":
-        raise ForecastError("--jobs runs one training per process; drop --distribute or --jobs")
     runs.check_out_dir(out, overwrite)
     with runs.out_lock(out):
         series = load_series_for(csv, options)
         plan = plan.resolved(options, season_of(series, options))
-        bounds = plan_folds(csv, options, folds, fold_size)
+        bounds = plan_folds(len(series.frame), options, folds, fold_size)
         chosen = chosen_folds(bounds, None, refit)
         cells = cell_options(options, plan)
         tasks, owners = [], []
@@ -122,7 +120,7 @@ def compare_folds(
                 f"{len(complete)} of {len(cells)} (model, seed) with every fold; finish the others "
                 f"with `forecast backtest --only-folds` and join with `forecast backtest --merge`"
             )
-        index, target = series_target(csv, options)
+        index, target = series_target(series, options)
         result = write_fold_comparison(out, parts, index, target, complete, interrupted)
     return FoldComparison(out, result.get("rows", []), result, notes, interrupted)
 
