@@ -41,6 +41,7 @@ _PUBLIC = {
     "prepare": ("forecast.training.preparation", "prepare"),
     "quiet_tensorflow_import": ("forecast.quiet", "quiet_tensorflow_import"),
     "read_series": ("forecast.data.io", "read_series"),
+    "score": ("forecast.commands.score", "score"),
     "split_rows": ("forecast.data.split", "split_rows"),
     "tune": ("forecast.api", "tune"),
 }

@@ -21,6 +21,7 @@ from forecast.cli_options import (
     keras_verbosity,
     out_options,
 )
+from forecast.cli_score import score
 from forecast.cli_tune import tune
 from forecast.errors import ForecastError
 from forecast.models.registry import REGISTRY
@@ -203,6 +204,7 @@ def models(window: int, horizon: int, units: int, n_features: int, segment: int)
 cli.add_command(compare)
 cli.add_command(backtest)
 cli.add_command(tune)
+cli.add_command(score)
 
 
 def main() -> None:
