@@ -15,7 +15,7 @@ github.com/Mcompetitions/M4-methods), rewritten in NumPy:
 
 Series are 1-D arrays in time order; ``season`` is the number of rows per seasonal cycle (24 for
 hourly data, 1 when there is none). No TensorFlow, no pandas: the functions are cheap enough to
-run on every series of a panel (the 414 M4 hourly series take about a second).
+run on every series of a panel (Theta on the 414 M4 hourly series: about 4 s on a busy core).
 """
 
 from __future__ import annotations
