@@ -93,7 +93,8 @@ def compare(
     them with the baselines in one table, plus plots; or run the long-memory test."""
     from forecast import api
     from forecast.reporting.tables import text_table
-    from forecast.reporting.terminal import compare_verdict, compare_warnings
+    from forecast.reporting.terminal import compare_warnings
+    from forecast.reporting.verdict_text import compare_verdict
 
     if task == "memory":
         if jobs != 1:  # the memory task's cells are small and run one after the other

@@ -86,12 +86,20 @@ class Run:
         return pd.read_csv(path, parse_dates=["timestamp", "origin"])
 
     @property
-    def verdict(self) -> str:
-        """The one-line verdict ``forecast fit`` ends with: the true winner among the model and
-        the baselines."""
-        from forecast.reporting.terminal import fit_verdict
+    def decision(self):
+        """The verdict as data (``forecast.evaluation.verdict.Verdict``): the forecaster to use,
+        the score it was judged on, the runner-up, the Diebold–Mariano evidence and the
+        reasons."""
+        from forecast.evaluation.verdict import decide
 
-        return fit_verdict(self.metrics)
+        return decide(self.metrics)
+
+    @property
+    def verdict(self) -> str:
+        """The one-line verdict ``forecast fit`` ends with: ``decision`` rendered."""
+        from forecast.reporting.verdict_text import render_fit
+
+        return render_fit(self.decision)
 
     def predict(
         self, data=None, out: str | Path | None = None, log=_silent, only: str | None = None
@@ -195,11 +203,18 @@ class Comparison:
         return self.summary["best_model"]
 
     @property
-    def verdict(self) -> str:
-        """The one-line verdict ``forecast compare`` ends with."""
-        from forecast.reporting.terminal import compare_verdict
+    def decision(self):
+        """The verdict as data (``forecast.evaluation.verdict.Verdict``)."""
+        from forecast.evaluation.verdict import decide_compare
 
-        return compare_verdict(self.rows)
+        return decide_compare(self.rows)
+
+    @property
+    def verdict(self) -> str:
+        """The one-line verdict ``forecast compare`` ends with: ``decision`` rendered."""
+        from forecast.reporting.verdict_text import render_compare
+
+        return render_compare(self.decision)
 
     def markdown(self) -> str:
         """The comparison table in markdown, with the BEST / ≈ BEST / LOSES marks."""

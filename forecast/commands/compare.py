@@ -44,6 +44,7 @@ from forecast.evaluation.comparison import (
     series_rmse,
 )
 from forecast.evaluation.gbm import gbm_forecast
+from forecast.evaluation.verdict import decide_compare
 from forecast.jobs import Interrupted, check_jobs, run_tasks, worker_threads
 from forecast.reporting.tables import LOSES, NEAR_BEST, markdown_table
 from forecast.training.distribute import describe, get_strategy, is_chief
@@ -284,6 +285,7 @@ def write_comparison(
             "rows": rows,
             "runs": {n: [f"{n}-seed{m['seed']}" for m in r.metrics] for n, r in results.items()},
             "interrupted": interrupted,
+            "verdict": decide_compare(rows).to_dict(),
             **series_rmse(results),
         },
     )

@@ -27,6 +27,7 @@ from forecast.config import FitOptions
 from forecast.data.prepared import Prepared
 from forecast.evaluation.combination import combined
 from forecast.evaluation.significance import origin_losses
+from forecast.evaluation.verdict import decide
 
 LINEAR_FILE = "linear.keras"
 BASELINES_FILE = "baselines.npz"
@@ -102,6 +103,7 @@ def train_run(task: RunTask, shared: Shared) -> RunOutcome:
         metrics["combination"] = combination_for(
             prepared, model, shared.linear_val, predicted, baselines
         )
+    metrics["verdict"] = decide(metrics).to_dict()  # this run's own: the model and the baselines
     outputs = RunOutputs(
         task.csv, opts, prepared, model, shared.linear_model, result, predicted, baselines, metrics
     )

@@ -27,6 +27,7 @@ from forecast.evaluation.combination import combination_section, combination_wei
 from forecast.evaluation.gbm import gbm_forecast
 from forecast.evaluation.intervals import coverage, interval_metrics, origin_widths
 from forecast.evaluation.scoring import evidence, score_all
+from forecast.evaluation.verdict import decide
 from forecast.reporting.thin_evidence import verdict_hint
 from forecast.runs import file_sha256
 from forecast.training.distribute import describe, get_strategy, is_chief
@@ -116,6 +117,7 @@ def fit_run(
         metrics["combination"] = combination_for(prepared, model, linear_val, predicted, baselines)
     data = None if bundle_data else str(csv)  # as the user gave it; a DataFrame has no file
     metrics["verdict_hint"] = verdict_hint(metrics, data, options, len(prepared.series.frame))
+    metrics["verdict"] = decide(metrics).to_dict()  # the decision the verdict line renders
     if not chief:
         log(f"this worker is not the chief: the chief writes {out}")
         return FitReport(out, metrics, metrics["notes"])

@@ -10,6 +10,7 @@ import numpy as np
 from forecast.config import FitOptions
 from forecast.evaluation import metrics as ev
 from forecast.evaluation.significance import dm_test, origin_losses
+from forecast.evaluation.verdict import best_row
 
 ALPHA = 0.05  # significance level of "not significantly different from the best"
 
@@ -135,10 +136,7 @@ def comparison_rows(results: dict[str, ModelRuns], linear_model, options: FitOpt
                 "best": False,
             }
         )
-    # ties go to the simpler forecaster: a baseline, then a model, then a combination
-    simpler = {"baseline": 0, "model": 1, "combination": 2}
-    best = min(rows, key=lambda row: (row["rmse"], simpler[row["kind"]]))
-    best["best"] = True
+    best_row(rows)["best"] = True  # the verdict's choice (ties to the simpler forecaster)
     return rows
 
 

@@ -116,7 +116,7 @@ def page(title: str, verdict: str, good: bool, sections: list[tuple[str, str]], 
 
 def metrics_rows(metrics: dict) -> tuple[list[str], list[list[str]], list[str]]:
     """Header, rows and row classes of the model-and-baselines table (skill vs persistence)."""
-    from forecast.reporting.terminal import combination_label
+    from forecast.evaluation.verdict import combination_label
 
     persistence = metrics["baselines"]["persistence"]["rmse"]
     rows = [(metrics["model"], metrics, "model")]
@@ -176,7 +176,9 @@ def run_page(
         metrics: metrics.json.
         config: config.json (every option, the data file, library versions).
         images: file name → PNG bytes, in display order.
-        verdict: the verdict sentence (``forecast.reporting.terminal.fit_verdict``).
+        verdict: the verdict sentence (``forecast.reporting.verdict_text.fit_verdict``); the
+            banner is green when the decision (``forecast.evaluation.verdict.decide``) is the
+            model itself, and for ``--series`` it wins on most series.
         notes: further lines under the table (significance, diagnostics, intervals).
     """
     data = config.get("data", {}) if isinstance(config.get("data"), dict) else {}
@@ -198,13 +200,21 @@ def run_page(
         sections.append((f"Per series ({column})", table(s_header, s_body)))
     figures = '<div class="plots">' + "".join(image(n, png) for n, png in images.items()) + "</div>"
     sections += [("Plots", figures), ("Options", options_table(config))]
-    from forecast.reporting.terminal import series_wins
+    return page(title, verdict, is_good(metrics), sections, meta)
 
-    good = verdict.startswith(f"verdict: {metrics['model']} is the best")
-    wins = series_wins(metrics)
-    if wins is not None:  # green only when it wins on most series, not on the pooled number alone
-        good = good and 2 * wins[0] > wins[2]
-    return page(title, verdict, good, sections, meta)
+
+def is_good(metrics: dict) -> bool:
+    """A fit's banner is green when the verdict chooses the model itself, and for a ``--series``
+    run only when it also beats persistence on most series (a pooled win can come from one series
+    with large values)."""
+    from forecast.evaluation.verdict import decide
+
+    decision = decide(metrics)
+    good = decision.kind == "model"
+    if decision.series is not None:
+        won, _, n = decision.series
+        good = good and 2 * won > n
+    return good
 
 
 def compare_page(
@@ -221,7 +231,8 @@ def compare_page(
         header, body: the comparison table (``forecast.reporting.tables.table_cells``).
         summary: comparison.json (its ``options`` are listed).
         images: file name → PNG bytes.
-        verdict: ``forecast.reporting.terminal.compare_verdict``.
+        verdict: ``forecast.reporting.verdict_text.compare_verdict`` (green when it chooses an
+            architecture).
         warnings: ``forecast.reporting.terminal.compare_warnings``.
     """
     title = f"forecast compare on {Path(str(summary.get('csv', 'data'))).name}"
@@ -245,8 +256,7 @@ def compare_page(
         sections.append((f"RMSE per series ({column})", series_compare_table(summary)))
     figures = '<div class="plots">' + "".join(image(n, png) for n, png in images.items()) + "</div>"
     sections += [("Plots", figures), ("Options", options_table(summary.get("options", {})))]
-    good = verdict.startswith("verdict: ") and summary.get("best") == summary.get("best_model")
-    return page(title, verdict, good, sections, meta)
+    return page(title, verdict, summary.get("best") == summary.get("best_model"), sections, meta)
 
 
 def series_compare_table(summary: dict) -> str:
@@ -273,12 +283,8 @@ def read_images(directory: Path, names: Iterable[str]) -> dict[str, bytes]:
 
 def write_run_report(directory: Path, metrics: dict, config: dict) -> Path:
     """Write ``directory/report.html`` for a fit run whose plots are already there."""
-    from forecast.reporting.terminal import (
-        diagnostics_lines,
-        fit_verdict,
-        interval_line,
-        significance_line,
-    )
+    from forecast.reporting.terminal import diagnostics_lines, interval_line, significance_line
+    from forecast.reporting.verdict_text import fit_verdict
 
     notes = [significance_line(metrics), *diagnostics_lines(metrics), interval_line(metrics)]
     text = run_page(metrics, config, read_images(directory, RUN_PLOTS), fit_verdict(metrics), notes)
@@ -290,7 +296,8 @@ def write_run_report(directory: Path, metrics: dict, config: dict) -> Path:
 def write_compare_report(directory: Path, rows: list[dict], summary: dict) -> Path:
     """Write ``directory/report.html`` for a comparison whose plots are already there."""
     from forecast.reporting.tables import table_cells
-    from forecast.reporting.terminal import compare_verdict, compare_warnings
+    from forecast.reporting.terminal import compare_warnings
+    from forecast.reporting.verdict_text import compare_verdict
 
     header, body = table_cells(rows)
     text = compare_page(

@@ -6,6 +6,13 @@ import math
 
 import numpy as np
 
+from forecast.evaluation.verdict import combination_label, series_p, series_wins, significant
+from forecast.reporting.verdict_text import (  # noqa: F401  (compare_verdict: re-exported)
+    compare_verdict,
+    fit_verdict,
+    p_text,
+)
+
 COLUMNS = ("RMSE", "MAE", "sMAPE%", "MASE", "skill")
 
 
@@ -41,13 +48,6 @@ def metrics_table(metrics: dict) -> str:
         ]
         lines.append(f"{label:<{width}}" + "".join(f"{c:>10}" for c in cells))
     return "\n".join(lines)
-
-
-def p_text(p: float | None) -> str:
-    """``p=0.012`` / ``p<0.001`` / ``p=n/a``."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "p=n/a"
-    return "p<0.001" if p < 0.001 else f"p={p:.3g}"
 
 
 def significance_line(metrics: dict) -> str:
@@ -87,117 +87,6 @@ def diagnostics_lines(metrics: dict) -> list[str]:
     return lines
 
 
-def combination_label(metrics: dict) -> str:
-    """``gru+linear(w=0.62)``: the combination's row name."""
-    return f"{metrics['model']}+linear(w={metrics['combination']['weight']:.2f})"
-
-
-def candidates(metrics: dict) -> dict[str, float]:
-    """RMSE of the model, its combination with the linear baseline and every baseline of a fit,
-    by display name."""
-    out = {metrics["model"]: metrics["rmse"]}
-    if "combination" in metrics and 0 < metrics["combination"]["weight"] < 1:
-        # (a weight of 0 or 1 is the linear baseline or the model itself, not a forecaster)
-        out[combination_label(metrics)] = metrics["combination"]["rmse"]
-    for name, scores in metrics["baselines"].items():
-        if name != metrics["model"]:
-            out[f"{name}({scores['season']})" if "season" in scores else name] = scores["rmse"]
-    return out
-
-
-def fit_verdict(metrics: dict) -> str:
-    """The last line of ``fit``: the true winner among the model and its baselines; for a
-    ``--series`` run, also on how many series the model beats persistence (a pooled win can
-    come from one series with large values); ``verdict_hint`` appended when one test period is
-    thin evidence (``forecast.reporting.thin_evidence``)."""
-    text = pooled_verdict(metrics)
-    wins = series_wins(metrics)
-    if wins is not None:
-        won, significant, n = wins
-        text += (
-            f"; pooled over {n} series: per series {metrics['model']} beats persistence on "
-            f"{won} of {n} ({significant} significantly), see the per-series table"
-        )
-    hint = metrics.get("verdict_hint")
-    return f"{text}; {hint}" if hint else text
-
-
-def series_wins(metrics: dict) -> tuple[int, int, int] | None:
-    """``(series where the model beats persistence, of those significantly at 5 %, series)``
-    of a ``--series`` run; ``None`` for a single series."""
-    per = metrics.get("per_series")
-    if not per:
-        return None
-    won = [s for s in per.values() if s["skill_vs_persistence"] > 0]
-    significant = sum(_significant({"p_value": series_p(s)}) for s in won)
-    return len(won), significant, len(per)
-
-
-def pooled_verdict(metrics: dict) -> str:
-    """``fit_verdict`` on the pooled scores."""
-    model, rmse = metrics["model"], metrics["rmse"]
-    scores = candidates(metrics)
-    winner = min(scores, key=scores.get)
-    sig = metrics.get("significance", {})
-    p_lin = p_text(sig.get("vs_linear", {}).get("p_value"))
-    p_per = p_text(sig.get("vs_persistence", {}).get("p_value"))
-    if winner == model:
-        others = sorted((n for n in scores if n != model), key=scores.get)
-        runner = others[0]
-        text = (
-            f"verdict: {model} is the best forecaster here (RMSE {rmse:.4g}, skill "
-            f"{metrics['skill_vs_persistence']:+.1%} vs persistence; next best {runner} "
-            f"{scores[runner]:.4g})"
-        )
-        if model != "linear":
-            text += f"; vs linear DM {p_lin}, vs persistence DM {p_per}"
-            if "vs_gbm" in sig:
-                text += f", vs gbm DM {p_text(sig['vs_gbm'].get('p_value'))}"
-            if not _significant(sig.get("vs_linear")):
-                text += ": not significantly better than the linear baseline"
-        return text
-    if "combination" in metrics and winner == combination_label(metrics):
-        return combination_verdict(metrics, scores)
-    if winner in ("linear", "gbm"):  # the trained baselines: linear, gradient boosting
-        test = sig.get(f"vs_{winner}")
-        return (
-            f"verdict: the {winner} baseline beats {model} (RMSE {scores[winner]:.4g} vs "
-            f"{rmse:.4g}, DM {p_text((test or {}).get('p_value'))}{_tie(test)}); use it"
-        )
-    p = f", DM {p_per}{_tie(sig.get('vs_persistence'))}" if winner == "persistence" else ""
-    return (
-        f"verdict: {winner} beats {model} and every other forecaster (RMSE {scores[winner]:.4g} "
-        f"vs {rmse:.4g}{p}); use the naive forecast"
-    )
-
-
-def combination_verdict(metrics: dict, scores: dict[str, float]) -> str:
-    """The verdict when ``w·model + (1 − w)·linear`` has the lowest RMSE."""
-    c, model = metrics["combination"], metrics["model"]
-    w, sig = c["weight"], c["significance"]
-    runner = sorted((n for n in scores if n != combination_label(metrics)), key=scores.get)[0]
-    text = (
-        f"verdict: the combination {w:.2f}·{model} + {1 - w:.2f}·linear (weight fit on "
-        f"validation) is the best forecaster here (RMSE {c['rmse']:.4g}, skill "
-        f"{c['skill_vs_persistence']:+.1%} vs persistence; next best {runner} "
-        f"{scores[runner]:.4g}); vs linear DM {p_text(sig.get('vs_linear', {}).get('p_value'))}, "
-        f"vs {model} DM {p_text(sig.get('vs_model', {}).get('p_value'))}"
-    )
-    if not _significant(sig.get("vs_linear")):
-        text += ": not significantly better than the linear baseline"
-    return text + "; `forecast predict` writes it as the `combined` column"
-
-
-def _tie(test: dict | None) -> str:
-    """``", not significant"`` when a DM test exists and does not reject at 5 %."""
-    return ", not significant" if test and not _significant(test) else ""
-
-
-def _significant(test: dict | None, alpha: float = 0.05) -> bool:
-    p = (test or {}).get("p_value")
-    return p is not None and p < alpha
-
-
 def compare_warnings(rows: list[dict]) -> list[str]:
     """Warnings about MODELS that do not beat persistence (baselines are reference points, not
     candidates to warn about)."""
@@ -206,45 +95,6 @@ def compare_warnings(rows: list[dict]) -> list[str]:
         return []
     verb = "does" if len(losers) == 1 else "do"
     return [f"WARNING: {', '.join(losers)} {verb} NOT beat persistence"]
-
-
-def compare_verdict(rows: list[dict], alpha: float = 0.05) -> str:
-    """The last line of ``compare``: the true winner among the models AND the baselines.
-
-    Args:
-        rows: comparison rows (``model``, ``kind`` "model" or "baseline", ``rmse``, and optionally
-            ``dm_p_vs_best``).
-        alpha: significance level for "not significantly different".
-    """
-    winner = min(rows, key=lambda r: r["rmse"])
-    models = sorted((r for r in rows if r["kind"] == "model"), key=lambda r: r["rmse"])
-    near = [
-        r["model"]
-        for r in rows
-        if r is not winner and r.get("dm_p_vs_best") is not None and r["dm_p_vs_best"] >= alpha
-    ]
-    tie = f"; not significantly better than {', '.join(near)} (DM p >= {alpha:g})" if near else ""
-    if winner["kind"] == "model":
-        return f"verdict: {winner['model']} is the best forecaster (RMSE {winner['rmse']:.4g}){tie}"
-    if winner["kind"] == "combination":
-        return (
-            f"verdict: {winner['model']} (the model averaged with the linear baseline, weight "
-            f"{winner['weight']:.2f} fit on validation) is the best forecaster (RMSE "
-            f"{winner['rmse']:.4g}){tie}"
-        )
-    best_model = models[0]
-    p_value = best_model.get("dm_p_vs_best")
-    p = p_text(p_value) + (", not significant" if p_value is not None and p_value >= alpha else "")
-    if winner["model"] in ("linear", "gbm"):
-        return (
-            f"verdict: the {winner['model']} baseline beats every recurrent model (RMSE "
-            f"{winner['rmse']:.4g} vs {best_model['model']} {best_model['rmse']:.4g}, DM {p}); "
-            "use it"
-        )
-    return (
-        f"verdict: {winner['model']} beats every model (RMSE {winner['rmse']:.4g} vs "
-        f"{best_model['model']} {best_model['rmse']:.4g}, DM {p}); use the naive forecast"
-    )
 
 
 def interval_line(metrics: dict) -> str:
@@ -273,12 +123,6 @@ def interval_line(metrics: dict) -> str:
 
 
 SERIES_SHOWN = 20  # rows of the per-series table printed; metrics.json has them all
-
-
-def series_p(scores: dict) -> float | None:
-    """The DM p-value of one ``per_series`` entry against persistence (``None`` for runs saved
-    before it was recorded)."""
-    return scores.get("significance", {}).get("vs_persistence", {}).get("p_value")
 
 
 def series_p_cell(scores: dict) -> str:
@@ -328,7 +172,7 @@ def series_table(metrics: dict, limit: int = SERIES_SHOWN) -> str:
 def tune_evidence(p: float, n_trials: int) -> str:
     """What ``forecast tune``'s Diebold–Mariano test of the best trial against trial 1 (the given
     options), on the validation windows, says."""
-    if not _significant({"p_value": p}):
+    if not significant(p):
         return (
             f"the best trial is not significantly better than the given options on validation "
             f"(DM {p_text(p)}, before allowing for picking the best of {n_trials} trials): its "
