@@ -8,7 +8,16 @@ from pathlib import Path
 
 import click
 
-from forecast.config import AUTO, CALENDARS, COMBINES, FILLS, NORMS, STRATEGIES, FitOptions
+from forecast.config import (
+    AUTO,
+    CALENDARS,
+    COMBINES,
+    FILLS,
+    LOSSES,
+    NORMS,
+    STRATEGIES,
+    FitOptions,
+)
 from forecast.errors import ForecastError
 
 DEFAULTS = FitOptions()
@@ -120,8 +129,14 @@ def fit_options(func):
             "--norm",
             type=click.Choice(NORMS),
             help="'window': inputs relative to the "
-            "window's last row, predict the change; 'global': train-split z-score only. "
-            f"[default: {d.norm}]",
+            "window's last row, predict the change; 'global': train-split z-score only; "
+            "'level': the target in logs, relative to the window's last season (positive "
+            f"series of different levels). [default: {d.norm}]",
+        ),
+        click.option(
+            "--loss",
+            type=click.Choice(LOSSES),
+            help=f"Training loss: 'mse' or 'mae' (the median forecast). [default: {d.loss}]",
         ),
         click.option(
             "--season",

@@ -43,7 +43,10 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 
-NORMS = ("window", "global")
+NORMS = ("window", "global", "level")
+
+
+LOSSES = ("mse", "mae")
 
 
 CALENDARS = ("auto", "none")
@@ -87,7 +90,11 @@ class FitOptions:
         units: recurrent units per layer.
         seed: random seed for weights and shuffling.
         split: train / validation / test fractions, chronological.
-        norm: ``"window"`` (relative to the last observed row) or ``"global"`` (train z-score).
+        norm: ``"window"`` (relative to the last observed row), ``"global"`` (train z-score) or
+            ``"level"`` (the target in logs, every window relative to its level: the mean of its
+            last season of rows; for positive series of different levels, ``--series``).
+        loss: training loss, ``"mse"`` or ``"mae"`` (the median forecast: suits MAE, MASE and
+            sMAPE; with ``--norm level`` a relative error).
         season: seasonal period for the seasonal-naive baseline; ``None`` infers it.
         fill: how to repair missing values: ``"none"`` (refuse), ``"ffill"``, ``"interpolate"``.
         patience: early-stopping patience in epochs, on validation loss.
@@ -135,6 +142,7 @@ class FitOptions:
     seed: int = 42
     split: tuple[float, float, float] = field(default=(0.7, 0.15, 0.15))
     norm: str = "window"
+    loss: str = "mse"
     season: int | None = None
     fill: str = "none"
     patience: int = 5
@@ -226,6 +234,8 @@ def validate(options: FitOptions) -> None:
         raise ForecastError(f"--season {options.season!r} must be a positive integer, e.g. 7")
     if options.norm not in NORMS:
         raise ForecastError(f"--norm {options.norm!r} is not one of {', '.join(NORMS)}")
+    if options.loss not in LOSSES:
+        raise ForecastError(f"--loss {options.loss!r} is not one of {', '.join(LOSSES)}")
     if options.calendar not in CALENDARS:
         raise ForecastError(f"--calendar {options.calendar!r} is not one of {', '.join(CALENDARS)}")
     if not isinstance(options.tensorboard, bool):

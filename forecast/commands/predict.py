@@ -10,7 +10,7 @@ import pandas as pd
 from forecast import runs
 from forecast.commands.saved_run import load_run, read_like_run, run_csv
 from forecast.data.io import STEP_FREQ, Series
-from forecast.data.preprocess import Preprocessing
+from forecast.data.preprocess import Preprocessing, from_model_units
 from forecast.errors import ForecastError
 from forecast.evaluation.intervals import interval_columns
 from forecast.models import saving
@@ -124,7 +124,9 @@ def predict_series_future(
     scaled = np.asarray(model.predict(values[rows], verbose=0), dtype="float64")
     mean, scale = prep.row_stats(layout)
     i = prep.target_index
-    predicted = scaled * scale[ends - 1, i][:, None] + mean[ends - 1, i][:, None]
+    predicted = from_model_units(
+        scaled * scale[ends - 1, i][:, None] + mean[ends - 1, i][:, None], prep
+    )
     per = saved_series_widths(run_dir)
     tables = []
     for k, name in enumerate(layout.names):

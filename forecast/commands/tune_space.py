@@ -66,7 +66,7 @@ def space(start: FitOptions, series: Series) -> dict[str, list]:
         low, high = LEARNING_RATE
         choices["learning_rate"] = [min(low, start.learning_rate), max(high, start.learning_rate)]
         choices["batch_size"] = sorted({*BATCH_SIZES, start.batch_size})
-    choices["norm"] = list(NORMS)
+    choices["norm"] = [n for n in NORMS if n != "level"]  # level: positive targets only
     if calendar.resolvable(series.freq):
         choices["calendar"] = list(CALENDARS)
     return choices

@@ -17,6 +17,7 @@ from forecast.data.io import MAX_ABS, Series, line_of, read_series
 from forecast.data.preprocess import (
     Preprocessing,
     check_enough_rows,
+    from_model_units,
 )
 from forecast.data.split import Split
 from forecast.data.windows import PARTS, WindowArray, make_dataset, origins, target_windows
@@ -84,7 +85,9 @@ class Prepared:
         mean, scale = self.prep.row_stats(self.layout)
         rows = self.starts[part][origins]
         i = self.prep.target_index
-        return scaled * scale[rows, i][:, None] + mean[rows, i][:, None]
+        return from_model_units(
+            scaled * scale[rows, i][:, None] + mean[rows, i][:, None], self.prep
+        )
 
     def dataset(
         self, part: str, batch_size: int, shuffle_seed: int | None = None, with_targets: bool = True

@@ -111,6 +111,17 @@ class Preprocessing:
         return self.columns.index(self.target)
 
     @property
+    def log_target(self) -> bool:
+        """``--norm level``: the target enters the model (and is scaled) in logs."""
+        return self.norm == "level"
+
+    @property
+    def level_rows(self) -> int:
+        """Rows whose mean is a window's level: the last row (``--norm window``), the last
+        season (``--norm level``, at most the window), none (``--norm global``)."""
+        return {"window": 1, "level": min(self.season, self.window)}.get(self.norm, 0)
+
+    @property
     def n_inputs(self) -> int:
         """Model input columns: the data columns, then a sin/cos pair per calendar feature."""
         return len(self.columns) + 2 * len(self.calendar)
@@ -177,6 +188,7 @@ class Preprocessing:
         training order in scaled units (each series with its own scaler when ``layout`` is a
         ``forecast.data.layout.Layout``), then the calendar features of ``frame``'s timestamps."""
         values = frame[self.columns].to_numpy(dtype="float64")
+        values = model_units(values, self.columns, self.target, self.norm)
         mean, scale = self.row_stats(layout)
         scaled = ((values - mean) / scale).astype("float32")
         if not self.calendar:
@@ -187,7 +199,35 @@ class Preprocessing:
     def unscale_target(self, values: np.ndarray) -> np.ndarray:
         """Scaled target values back to the target's original units."""
         i = self.target_index
-        return values * self.scale[i] + self.mean[i]
+        return from_model_units(values * self.scale[i] + self.mean[i], self)
+
+
+def model_units(values: np.ndarray, columns: list[str], target_name: str, norm: str) -> np.ndarray:
+    """``(n_rows, n_columns)`` values as the scaler sees them: the target column in logs with
+    ``--norm level`` (a non-positive target is refused, naming its line)."""
+    if norm != "level":
+        return values
+    i = columns.index(target_name)
+    target = values[:, i]
+    bad = ~(target > 0)
+    if bad.any():
+        from forecast.data.times import line_of
+
+        row = int(np.flatnonzero(bad)[0])
+        raise ForecastError(
+            f"--norm level forecasts the target in logs, but {target_name!r} is "
+            f"{target[row]:g} at line {line_of(row)}; it needs a positive target: use --norm "
+            "window"
+        )
+    out = values.copy()
+    out[:, i] = np.log(target)
+    return out
+
+
+def from_model_units(target: np.ndarray, prep) -> np.ndarray:
+    """Target values in the scaler's units (unscaled) back to original units (``exp`` when in
+    logs)."""
+    return np.exp(target) if prep.norm == "level" else target
 
 
 def _is_int(v) -> bool:
@@ -224,7 +264,7 @@ def _valid(name: str, v, d: dict) -> bool:
         "freq": lambda: _valid_freq(v),
         "window": lambda: _is_int(v) and v >= 1,
         "horizon": lambda: _is_int(v) and v >= 1,
-        "norm": lambda: v in ("window", "global"),
+        "norm": lambda: v in ("window", "global", "level"),
         "season": lambda: _is_int(v) and v >= 1,
         "split": lambda: _numbers(v, 3) and all(x > 0 for x in v) and abs(sum(v) - 1) < 1e-6,
         "mean": lambda: _numbers(v, n),

@@ -18,43 +18,58 @@ def float32(kwargs: dict) -> dict:
 
 
 @keras.saving.register_keras_serializable(package="forecast")
+def level(x, rows: int):
+    """``(batch, 1, features)``: the mean of each window's last ``rows`` rows (its level)."""
+    if rows == 1:
+        return x[:, -1:, :]
+    return keras.ops.mean(x[:, -rows:, :], axis=1, keepdims=True)
+
+
+@keras.saving.register_keras_serializable(package="forecast")
 class SubtractLast(keras.layers.Layer):
-    """``(batch, window, features)`` → the same, minus each window's last row.
+    """``(batch, window, features)`` → the same, minus each window's level: its last row
+    (``rows=1``, ``--norm window``) or the mean of its last ``rows`` rows (``--norm level``).
 
     Args:
         n_relative: only the first ``n_relative`` columns are made relative (the calendar columns
             after them keep their absolute phase); ``None`` means every column.
+        rows: rows averaged into the level.
     """
 
-    def __init__(self, n_relative: int | None = None, **kwargs):
+    def __init__(self, n_relative: int | None = None, rows: int = 1, **kwargs):
         super().__init__(**float32(kwargs))
         self.n_relative = n_relative
+        self.rows = rows
 
     def call(self, x):
         if self.n_relative is None or self.n_relative >= x.shape[-1]:
-            return x - x[:, -1:, :]
+            return x - level(x, self.rows)
         n = self.n_relative
-        return keras.ops.concatenate([x[:, :, :n] - x[:, -1:, :n], x[:, :, n:]], axis=-1)
+        data = x[:, :, :n]
+        return keras.ops.concatenate([data - level(data, self.rows), x[:, :, n:]], axis=-1)
 
     def get_config(self):
-        return {**super().get_config(), "n_relative": self.n_relative}
+        return {**super().get_config(), "n_relative": self.n_relative, "rows": self.rows}
 
 
 @keras.saving.register_keras_serializable(package="forecast")
 class AddLastTarget(keras.layers.Layer):
-    """``[change (batch, horizon), window (batch, window, features)]`` → change + last target."""
+    """``[change (batch, horizon), window (batch, window, features)]`` → change + the target's
+    level (its last value, or the mean of its last ``rows`` values)."""
 
-    def __init__(self, target_index: int, **kwargs):
+    def __init__(self, target_index: int, rows: int = 1, **kwargs):
         super().__init__(**float32(kwargs))
         self.target_index = target_index
+        self.rows = rows
 
     def call(self, inputs):
         change, window = inputs
-        last = keras.ops.cast(window[:, -1:, self.target_index], change.dtype)
+        target = window[:, :, self.target_index : self.target_index + 1]
+        last = keras.ops.cast(level(target, self.rows)[:, :, 0], change.dtype)
         return change + last
 
     def get_config(self):
-        return {**super().get_config(), "target_index": self.target_index}
+        return {**super().get_config(), "target_index": self.target_index, "rows": self.rows}
 
 
 @keras.saving.register_keras_serializable(package="forecast")

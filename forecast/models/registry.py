@@ -124,6 +124,8 @@ class Architecture:
             autoregressive component); ``forecast.training.fitting`` sets it to the ridge solution.
         segment: rows per recurrent step: 1 is point-wise; ``S > 1`` is segment-wise recurrence
             (``forecast.models.segment``: ``ceil(window / S)`` steps, horizon decoded at once).
+        level_rows: ``norm="level"``: the window's level is the mean of its last ``level_rows``
+            rows (a season) instead of its last row.
     """
 
     name: str
@@ -137,6 +139,7 @@ class Architecture:
     calendar_periods: tuple[float, ...] = ()
     highway: bool = False
     segment: int = 1
+    level_rows: int = 1
 
     @property
     def segmented(self) -> bool:
@@ -171,8 +174,10 @@ def build_model(arch: Architecture, unroll: bool | None = None):
     n_features, horizon, n_calendar = arch.n_features, arch.horizon, 2 * len(arch.calendar_periods)
     inputs = keras.Input((arch.window, n_features + n_calendar), name="window")
     x = inputs
-    if arch.norm == "window":
-        x = SubtractLast(n_features if n_calendar else None, name="relative_to_last")(inputs)
+    relative = arch.norm in ("window", "level")
+    rows = arch.level_rows if arch.norm == "level" else 1
+    if relative:
+        x = SubtractLast(n_features if n_calendar else None, rows, name="relative_to_last")(inputs)
     unroll = unroll_for(arch.steps) if unroll is None else unroll
     core = REGISTRY[arch.name].core
     future = []
@@ -202,8 +207,9 @@ def build_model(arch: Architecture, unroll: bool | None = None):
         flat = keras.layers.Flatten(name="highway_window")(x)
         linear = keras.layers.Dense(horizon, dtype="float32", name="highway")(join([flat] + future))
         out = keras.layers.Add(dtype="float32", name="recurrent_plus_highway")([out, linear])
-    if arch.norm == "window":
-        out = AddLastTarget(arch.target_index % n_features, name="add_last_target")([out, inputs])
+    if relative:
+        target = arch.target_index % n_features
+        out = AddLastTarget(target, rows, name="add_last_target")([out, inputs])
     return keras.Model(inputs, out, name=arch.name)
 
 

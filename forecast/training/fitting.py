@@ -30,6 +30,7 @@ def architecture_for(name: str, prep: Preprocessing, options: FitOptions) -> Arc
         calendar_periods=tuple(prep.calendar_periods),
         highway=options.highway,
         segment=options.segment,
+        level_rows=max(prep.level_rows, 1),
     )
 
 
@@ -86,7 +87,7 @@ def train_linear(prepared: Prepared, options: FitOptions):
         prepared.dataset("train", PREDICT_BATCH),
         prepared.dataset("val", PREDICT_BATCH),
         prepared.prep.target_index,
-        prepared.prep.norm,
+        prepared.prep.level_rows,
     )
     return model, result
 
@@ -127,6 +128,7 @@ def train_member(
             epochs=options.epochs,
             patience=options.patience,
             learning_rate=options.learning_rate,
+            loss=options.loss,
             steps_per_execution=steps_per_execution(
                 options.steps_per_execution, options.distribute
             ),

@@ -102,13 +102,18 @@ def penalised(xtx: np.ndarray, ridge: float) -> np.ndarray:
     return a
 
 
-def fit_linear(model, train_ds, val_ds, target_index: int, norm: str) -> TrainResult:
+def fit_linear(model, train_ds, val_ds, target_index: int, level_rows: int) -> TrainResult:
     """Set the ``forecast`` head of a ``linear`` model to the ridge solution that predicts the
-    validation windows best; return a one-step ``TrainResult`` (losses in scaled MSE)."""
+    validation windows best; return a one-step ``TrainResult`` (losses in scaled MSE).
+
+    ``level_rows``: the model adds back the mean of the target's last ``level_rows`` values
+    (``AddLastTarget``; 1 for ``--norm window``), or nothing (0, ``--norm global``)."""
     import keras
 
     def offset(x):  # what the model adds after the head (AddLastTarget), per window
-        return x[:, -1, target_index] if norm == "window" else np.zeros(len(x))
+        if level_rows == 0:
+            return np.zeros(len(x))
+        return x[:, -level_rows:, target_index].mean(axis=1)
 
     from threadpoolctl import threadpool_limits
 

@@ -16,6 +16,7 @@ from forecast.data.preprocess import (
     check_enough_rows,
     check_target_varies,
     fit_scaler,
+    model_units,
     select_columns,
 )
 from forecast.data.split import Split
@@ -41,6 +42,7 @@ def prepare(series: Series, options: FitOptions, split: Split | None = None) -> 
         layout = series.layout
         parts = panel.splits(layout, options.split)
         values = series.frame[columns].to_numpy(dtype="float64")
+        values = model_units(values, columns, target, options.norm)
         train_rows = values[panel.train_rows(layout, parts)]
         check_target_varies(train_rows[:, -1], target)
         stats = [fit_scaler(values[layout.rows(k)][: s.train_end]) for k, s in enumerate(parts)]
@@ -62,6 +64,7 @@ def prepare(series: Series, options: FitOptions, split: Split | None = None) -> 
                 len(series.frame), options.window, options.horizon, options.split
             )
         train_rows = series.frame[columns].to_numpy(dtype="float64")[: split.train_end]
+        train_rows = model_units(train_rows, columns, target, options.norm)
         n_train = split.train_end
         check_target_varies(train_rows[:, -1], target)
         last = str(series.frame.index[-1])

@@ -272,6 +272,7 @@ def train(
     patience: int,
     learning_rate: float,
     verbose: int = 2,
+    loss: str = "mse",
     checkpoint: Checkpoint | None = None,
     best_weights: list | None = None,
     steps_per_execution: int = 1,
@@ -289,6 +290,7 @@ def train(
         patience: epochs without validation improvement before stopping.
         learning_rate: Adam learning rate.
         verbose: Keras verbosity (0 silent, 1 progress bar, 2 one line per epoch).
+        loss: ``"mse"`` or ``"mae"``, in the model's scaled units.
         checkpoint: save a resumable checkpoint after every epoch; with ``checkpoint.state``,
             continue from it.
         best_weights: the best weights so far, when resuming.
@@ -303,7 +305,7 @@ def train(
     if not resuming:
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate),
-            loss="mse",
+            loss=loss,
             steps_per_execution=steps_per_execution,
         )
     clock = epoch_clock()
