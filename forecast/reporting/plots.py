@@ -26,10 +26,16 @@ BASELINE_STYLE = {
 
 
 def date_axis(ax):
-    """Concise date ticks on the x axis (left alone when x is a step number, not a date)."""
+    """Concise date ticks on the x axis (left alone when x is a step number, not a date).
+
+    Day ticks step by 1, 7 or 14 days: the locator's other steps (2, 3, 4 days) count from the
+    1st of each month, so its 29th or 31st sat a day or two from the next month's name and the
+    labels ran together ("29May") in forecast.png's narrow example panels; steps of 7 and 14 tick
+    the 1st, 8th, 15th and 22nd (or the 1st and 15th)."""
     if ax.xaxis.get_converter() is None:
         return ax
     locator = mdates.AutoDateLocator()
+    locator.intervald[mdates.DAILY] = [1, 7, 14]
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     return ax
