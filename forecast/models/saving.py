@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import zipfile
 from pathlib import Path
@@ -9,6 +10,17 @@ from pathlib import Path
 from forecast.errors import ForecastError
 
 CODE_LAYERS = {"Lambda", "TFOpLambda"}
+
+# Every module that registers Keras layers (``register_keras_serializable``): the loader imports
+# them all, so a saved model deserialises in a fresh process whatever layers it uses. A new layer
+# module goes here; tests/test_reload.py fails if one is missing.
+LAYER_MODULES = ("forecast.models.layers", "forecast.models.segment")
+
+
+def register_layers() -> None:
+    """Import every module of :data:`LAYER_MODULES`, registering its layers with Keras."""
+    for name in LAYER_MODULES:
+        importlib.import_module(name)
 
 
 def has_code_layer(path: Path) -> bool:
@@ -39,11 +51,11 @@ def load_keras_model(path: Path, compile: bool = False):
     """Load a ``.keras`` file with ``safe_mode=True``; a missing or corrupt file is an error.
 
     ``safe_mode`` refuses anything that would run code on load (a ``Lambda`` layer's bytecode);
-    only layers of Keras and of ``forecast.models.layers`` are deserialised.
+    only layers of Keras and of :data:`LAYER_MODULES` are deserialised.
     """
     import keras
 
-    import forecast.models.layers  # noqa: F401  (registers the custom layers for deserialisation)
+    register_layers()
 
     if not path.is_file() or path.stat().st_size == 0:
         raise ForecastError(f"{path} is missing or empty; re-run `forecast fit` to recreate it")
