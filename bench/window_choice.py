@@ -25,7 +25,7 @@ from forecast.config import FitOptions
 from forecast.data.io import read_series
 from forecast.training.fitting import train_one
 from forecast.training.preparation import prepare
-from forecast.training.selection import choose_on_validation, validation_rmse
+from forecast.training.search import choose_on_validation, validation_scores
 
 DATA = {
     "weather": lambda: (HERE.parent / "data" / "weather.csv", {"horizon": 7}),
@@ -47,7 +47,7 @@ def main() -> None:
     start = time.perf_counter()
     prepared = prepare(series, base)
     model, _ = train_one("gru", prepared, base, verbose=0)
-    default = validation_rmse(model, prepared)
+    default = validation_scores(model, prepared)["val_rmse"]
     seconds = time.perf_counter() - start
     print(
         f"{name}: default window {base.window}, segment 1: val RMSE {default:.4g} ({seconds:.0f}s)"

@@ -340,7 +340,7 @@ def inspect(
 
 
 def architectures(
-    window: int = FitOptions().window,
+    window: int = FitOptions().plain().window,
     horizon: int = FitOptions().horizon,
     units: int = FitOptions().units,
     features: int = 1,

@@ -58,6 +58,11 @@ FILLS = ("none", "ffill", "interpolate")
 COMBINES = ("linear", "none")
 
 
+# what window, segment, norm and loss are where they are not chosen by the data
+# (forecast.training.defaults: fit chooses them on validation for hourly data and for --series)
+FIXED_DEFAULTS = {"window": 30, "segment": 1, "norm": "window", "loss": "mse"}
+
+
 AUTO = "auto"  # --window auto / --segment auto: chosen on validation (forecast.training.selection)
 
 
@@ -83,7 +88,9 @@ class FitOptions:
         dayfirst: read ``03/04/2020`` as 3 April; ``None`` detects it where a day above 12 shows.
         features: ``"target"``, ``"all"`` or a comma-separated list of input columns.
         window: input length in rows, or ``"auto"``: chosen on validation among multiples of
-            the season (``forecast.training.selection``).
+            the season (``forecast.training.selection``); ``None``: by the data
+            (``forecast.training.defaults``: ``auto`` for sub-daily rows and step-indexed rows
+            with a ``--season``, else 30).
         horizon: number of future rows forecast from each origin.
         epochs: maximum training epochs (early stopping may end sooner).
         batch_size: training batch size.
@@ -94,7 +101,9 @@ class FitOptions:
             ``"level"`` (the target in logs, every window relative to its level: the mean of its
             last season of rows; for positive series of different levels, ``--series``).
         loss: training loss, ``"mse"`` or ``"mae"`` (the median forecast: suits MAE, MASE and
-            sMAPE; with ``--norm level`` a relative error).
+            sMAPE; with ``--norm level`` a relative error). ``norm`` and ``loss`` may be
+            ``"auto"`` (chosen on validation); ``None``: by the data (``auto`` with ``--series``,
+            else ``window`` / ``mse``).
         season: seasonal period for the seasonal-naive baseline; ``None`` infers it.
         fill: how to repair missing values: ``"none"`` (refuse), ``"ffill"``, ``"interpolate"``.
         patience: early-stopping patience in epochs, on validation loss.
@@ -122,7 +131,8 @@ class FitOptions:
         segment: rows per recurrent step: 1 is point-wise; ``S > 1`` cuts the window into
             segments of ``S`` rows (padded at its old end when ``S`` does not divide it), so the
             cell takes ``ceil(window / S)`` steps and the horizon is decoded at once (SegRNN);
-            ``"auto"``: chosen on validation (1 or the season).
+            ``"auto"``: chosen on validation (1 or the season); ``None``: ``auto`` where the
+            window is, else 1.
         combine: ``"linear"`` also reports ``w·model + (1 − w)·linear`` with ``w`` fit on the
             validation windows (``forecast.evaluation.combination``); ``"none"`` does not.
         baselines: ``"default"`` (the command's own set), ``"+gbm"`` (add the gradient-boosting
@@ -134,15 +144,15 @@ class FitOptions:
     time_col: str | None = None
     dayfirst: bool | None = None
     features: str = "all"
-    window: int | str = 30
+    window: int | str | None = None
     horizon: int = 7
     epochs: int = 50
     batch_size: int = 64
     units: int = 64
     seed: int = 42
     split: tuple[float, float, float] = field(default=(0.7, 0.15, 0.15))
-    norm: str = "window"
-    loss: str = "mse"
+    norm: str | None = None
+    loss: str | None = None
     season: int | None = None
     fill: str = "none"
     patience: int = 5
@@ -157,7 +167,7 @@ class FitOptions:
     distribute: str = "none"
     series: str | None = None
     only: str | None = None
-    segment: int | str = 1
+    segment: int | str | None = None
     combine: str = "linear"
     baselines: str = "default"
 
@@ -182,6 +192,13 @@ class FitOptions:
                 f"unknown option(s) {', '.join(unknown)}; known options: {', '.join(sorted(names))}"
             )
         return cls(**clean)
+
+    def plain(self) -> FitOptions:
+        """The options with those left to the data (``None``) set to ``FIXED_DEFAULTS``: for the
+        commands that do not choose them on validation (backtest, tune, compare's runs)."""
+        return dataclasses.replace(
+            self, **{k: v for k, v in FIXED_DEFAULTS.items() if getattr(self, k) is None}
+        )
 
     def replace(self, **changes: Any) -> FitOptions:
         """A copy with ``changes`` applied (``None`` values are ignored)."""
@@ -208,7 +225,7 @@ def parse_split(value: str | tuple | list) -> tuple[float, float, float]:
 def validate(options: FitOptions) -> None:
     """Check option values that need no data; raise ``ForecastError`` naming the fix."""
     for name in (
-        *(n for n in ("window", "segment") if getattr(options, n) != AUTO),
+        *(n for n in ("window", "segment") if getattr(options, n) not in (AUTO, None)),
         "horizon",
         "epochs",
         "batch_size",
@@ -223,18 +240,19 @@ def validate(options: FitOptions) -> None:
             flag = "--" + name.replace("_", "-")
             kind = "a positive integer" + (" or auto" if name in ("window", "segment") else "")
             raise ForecastError(f"{flag} {value!r} must be {kind}; use e.g. {flag} 8")
-    if AUTO not in (options.window, options.segment) and options.segment > options.window:
+    window, segment = options.window, options.segment
+    if AUTO not in (window, segment) and None not in (window, segment) and segment > window:
         raise ForecastError(
             f"--segment {options.segment} is longer than --window {options.window}; use a segment "
             f"that divides the window, e.g. --segment {largest_divisor(options.window)}"
         )
-    if options.segment != 1 and options.highway:
+    if options.segment not in (1, None) and options.highway:
         raise ForecastError("--highway works with point-wise models only; drop it or --segment")
     if options.season is not None and (not isinstance(options.season, int) or options.season < 1):
         raise ForecastError(f"--season {options.season!r} must be a positive integer, e.g. 7")
-    if options.norm not in NORMS:
+    if options.norm not in (*NORMS, AUTO, None):
         raise ForecastError(f"--norm {options.norm!r} is not one of {', '.join(NORMS)}")
-    if options.loss not in LOSSES:
+    if options.loss not in (*LOSSES, AUTO, None):
         raise ForecastError(f"--loss {options.loss!r} is not one of {', '.join(LOSSES)}")
     if options.calendar not in CALENDARS:
         raise ForecastError(f"--calendar {options.calendar!r} is not one of {', '.join(CALENDARS)}")

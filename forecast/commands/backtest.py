@@ -141,7 +141,9 @@ def backtest(
 ) -> BacktestReport:
     """Score ``options.model`` on ``folds`` rolling-origin folds of ``csv`` (or the
     ``only_folds`` of them) in ``jobs`` processes; write ``out`` (backtest.json, folds.csv,
-    origins.csv, backtest.png, report.html) atomically."""
+    origins.csv, backtest.png, report.html) atomically. Options left to the data take their
+    fixed defaults (``FitOptions.plain``): every fold trains at one window."""
+    options = options.plain()
     check_request(options, folds, fold_size, refit, jobs)
     runs.check_out_dir(out, overwrite)
     with runs.out_lock(out):

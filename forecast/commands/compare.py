@@ -47,11 +47,13 @@ from forecast.evaluation.gbm import gbm_forecast
 from forecast.evaluation.verdict import decide_compare
 from forecast.jobs import Interrupted, check_jobs, run_tasks, worker_threads
 from forecast.reporting.tables import LOSES, NEAR_BEST, markdown_table
+from forecast.training.defaults import by_the_data
 from forecast.training.distribute import describe, get_strategy, is_chief
 from forecast.training.fitting import train_one
 from forecast.training.inference import predict_part
 from forecast.training.preparation import prepare
-from forecast.training.selection import choose_on_validation, season_of
+from forecast.training.search import choose_on_validation
+from forecast.training.selection import season_of
 
 
 @dataclass
@@ -88,6 +90,10 @@ def compare(
     check_jobs_for(jobs, options)
     runs.check_out_dir(out, overwrite)
     series = load_series_for(csv, options)
+    # the data may set the window (auto for sub-daily rows); norm and loss keep fit's fixed
+    # defaults here: every run of the comparison shares one preparation
+    fixed = options.replace(norm=options.norm or "window", loss=options.loss or "mse")
+    options = by_the_data(series, fixed).options
     get_strategy(options.distribute)  # before any TensorFlow op (prepare may train a ridge model)
     if options.window == AUTO:  # one window for every model: the linear baseline's choice
         linear = options.replace(model="linear", segment=1)

@@ -30,11 +30,13 @@ from forecast.evaluation.scoring import evidence, score_all
 from forecast.evaluation.verdict import decide
 from forecast.reporting.thin_evidence import verdict_hint
 from forecast.runs import file_sha256
+from forecast.training.defaults import by_the_data
 from forecast.training.distribute import describe, get_strategy, is_chief
 from forecast.training.fitting import train_one
 from forecast.training.inference import predict_lazy
 from forecast.training.preparation import prepare
-from forecast.training.selection import choose_on_validation, is_auto
+from forecast.training.search import choose_on_validation
+from forecast.training.selection import is_auto
 
 
 @dataclass
@@ -76,6 +78,8 @@ def fit_run(
     chief = is_chief(options.distribute)
     runs.check_out_dir(out, overwrite)
     series = load_series_for(csv, options)
+    defaults = by_the_data(series, options)
+    options = defaults.options
     resumable = Resumable(out, Path(csv), file_sha256(Path(csv)), None, chief)
     resumable.state = checked_state(resumable, options, resume, overwrite)
     get_strategy(options.distribute)  # before any TensorFlow op (prepare may train a ridge model)
@@ -109,6 +113,7 @@ def fit_run(
         baselines["gbm"] = gbm_forecast(prepared, options.seed, options.calendar != "none")
 
     predicted, metrics, widths = score_with_bands(options, prepared, model, result, baselines)
+    metrics["defaults"] = defaults.reasons  # the options the data chose, and why
     if selection is not None:
         metrics["selection"] = selection.record()
     metrics["notes"] = list(dict.fromkeys(series.notes))  # what reading the data assumed

@@ -83,7 +83,9 @@ def compare_folds(
     log=print,
     jobs: int = 1,
 ) -> FoldComparison:
-    """Backtest every cell of ``plan`` on the same ``folds`` folds of ``csv``; write ``out``."""
+    """Backtest every cell of ``plan`` on the same ``folds`` folds of ``csv``; write ``out``
+    (options left to the data take their fixed defaults, ``FitOptions.plain``)."""
+    options = options.plain()
     check_request(options, folds, fold_size, refit, jobs)
     if plan.seeds < 1:
         raise ForecastError(f"--seeds {plan.seeds} must be a positive integer; use e.g. --seeds 3")

@@ -190,7 +190,7 @@ def inspect_frame(
 
 def baseline_errors(y: np.ndarray, season: int, horizon: int) -> dict:
     """Persistence and seasonal-naive RMSE / MAE on the test windows of the default split."""
-    options = FitOptions()
+    options = FitOptions().plain()
     window = max(options.window, season)
     split = split_rows(len(y), options.split)
     starts = origins(split, window, horizon, "test")

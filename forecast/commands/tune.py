@@ -164,6 +164,7 @@ def tune(
     from forecast.data.prepared import load_series_for
 
     tf.get_logger().setLevel("ERROR")  # retracing notes: each trial builds a new model by design
+    start = start.plain()  # trial 1 at the fixed defaults; the search moves from there
     if trials < 1:
         raise ForecastError(f"--trials {trials} must be at least 1; use e.g. --trials 10")
     if not budget_minutes > 0:

@@ -28,7 +28,17 @@ from forecast.evaluation.folds import default_fold_size, fold_bounds
 
 THIN_P = 0.001  # a DM p-value vs the best baseline at or above this is thin evidence
 FOLDS = 5  # forecast backtest's default --folds
-FLAGS = ("target", "time_col", "dayfirst", "features", "window", "horizon", "segment")
+FLAGS = (
+    "target",
+    "time_col",
+    "dayfirst",
+    "features",
+    "window",
+    "horizon",
+    "segment",
+    "norm",
+    "loss",
+)
 
 
 def best_baseline(metrics: dict) -> str:
@@ -60,7 +70,7 @@ def backtest_folds(n_rows: int, options: FitOptions, most: int = FOLDS) -> int:
     for k in range(most, 1, -1):
         size = default_fold_size(n_rows, k, share, options.horizon)
         try:
-            fold_bounds(n_rows, k, size, int(options.window), options.horizon)
+            fold_bounds(n_rows, k, size, int(options.plain().window), options.horizon)
         except ForecastError:
             continue
         return k
@@ -69,7 +79,7 @@ def backtest_folds(n_rows: int, options: FitOptions, most: int = FOLDS) -> int:
 
 def changed_flags(options: FitOptions) -> list[tuple[str, object]]:
     """``(option name, value)`` of the data and window options that differ from the defaults."""
-    defaults = FitOptions()
+    defaults, options = FitOptions().plain(), options.plain()
     return [
         (name, getattr(options, name))
         for name in FLAGS

@@ -56,6 +56,7 @@ def train_one(
     a checkpoint
     is saved after every epoch, and training continues from ``checkpoint.state`` when it is set.
     """
+    options = options.plain()  # unset options: the fixed defaults
     if name == "linear":  # exact least squares instead of SGD under the epoch budget
         return train_linear(prepared, options)
     if options.ensemble == 1:

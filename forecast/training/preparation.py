@@ -27,10 +27,12 @@ def prepare(series: Series, options: FitOptions, split: Split | None = None) -> 
     """Select columns, split chronologically and fit the scaler on training rows only.
 
     ``split``: explicit row boundaries instead of ``options.split``'s fractions (a backtest fold:
-    one series, ``split.n_rows`` its length, checked by the caller).
+    one series, ``split.n_rows`` its length, checked by the caller). Options still unset
+    (``None``: left to the data) take their fixed defaults (``FitOptions.plain``).
 
     With ``series.layout`` (``--series``): series too short for the window are dropped (noted in
     ``series.notes``), each series is split on its own and gets its own scaler."""
+    options = options.plain()
     columns, target = select_columns(list(series.frame.columns), options.target, options.features)
     season = options.season or season_for(series.freq)
     per_series = None

@@ -1,19 +1,27 @@
-"""``--window auto`` and ``--segment auto``: the input window and the segment length chosen on the
+"""``--window auto``, ``--segment auto``, ``--norm auto`` and ``--loss auto``: chosen on the
 validation windows, never on the test split.
 
 The grid is small and follows the data's season ``s`` (7 for daily rows, 24 for hourly, ...):
-windows ``s, 2s, 3s, 4s`` (hourly data: ``s, 2s, 4s`` and a week), each point-wise (``S = 1``)
-while the window is at most ``POINTWISE_MAX_WINDOW`` rows, and segment-wise with ``S = s``
-once it is at least two seasons. Every candidate is trained as ``fit`` trains; the one with the
-lowest validation RMSE (original units) is kept, model and all, so nothing is trained twice.
+windows ``s, 2s, 3s, 4s`` (sub-daily and step-indexed rows: ``s, 2s, 4s, 7s, 14s``, an hourly
+day to two weeks), each point-wise (``S = 1``) while the window is at most
+``POINTWISE_MAX_WINDOW`` rows, and segment-wise with ``S = s`` once it is at least two seasons.
+
+The search is staged (coordinate-wise, so the trainings add up instead of multiplying): first
+the norm and then the loss at a provisional window (the longest of the grid up to a week of
+seasons), then every ``(window, segment)`` with the chosen norm and loss. A single series is
+judged by validation RMSE (original units); several series (``--series``) by the mean over
+series of validation MASE (each series' MAE over its in-sample seasonal-naive error, M4's
+scale), so that no series counts more for being in larger units.
+
+On small data every candidate is trained as ``fit`` trains and the winner is kept, model and all.
+On large data (more than ``SEARCH_WINDOWS`` training windows) candidates are compared on evenly
+spaced ``SEARCH_WINDOWS`` training and validation windows with at most ``SEARCH_EPOCHS`` epochs,
+and the winner is then trained in full.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from forecast.config import AUTO, FitOptions
 from forecast.data.io import Series, season_for
@@ -21,37 +29,52 @@ from forecast.data.prepared import Prepared
 from forecast.errors import ForecastError
 
 POINTWISE_MAX_WINDOW = 48  # longer windows are only tried segment-wise (point-wise: W steps)
+FINE_SEASONS = (1, 2, 4, 7, 14)  # sub-daily / step rows: a day to two weeks of hourly rows
+SEARCH_WINDOWS = 40_000  # training (and validation) windows a candidate sees on large data
+SEARCH_EPOCHS = 10
+SEARCH_PATIENCE = 3
+NORMS_TRIED = ("window", "level")
+LOSSES_TRIED = ("mse", "mae")
 NO_SEASON_WINDOWS = (16, 32, 64)  # rows without a season (no time column, --season not given)
-HOURLY_WEEK = 168
 
 
 @dataclass
 class Selection:
-    """The grid of ``(window, segment)`` candidates scored on validation, and the winner's fit.
+    """The candidates scored on validation, and the winner's fit.
 
     Attributes:
-        options: the options with ``window`` and ``segment`` resolved to the winner's.
-        grid: one dict per candidate: ``window``, ``segment``, ``val_rmse``, ``seconds``.
+        options: the options with ``window``, ``segment``, ``norm`` and ``loss`` resolved to the
+            winner's.
+        grid: one dict per candidate: ``window``, ``segment``, ``norm``, ``loss``, ``val_rmse``
+            (and ``val_mase`` for several series), ``seconds``.
+        metric: what decided: ``val_rmse`` or ``val_mase``.
+        searched_on: ``None`` when candidates trained in full, else ``{"train_windows",
+            "val_windows", "epochs"}`` of the thinned search.
         prepared, model, result: the winner's prepared data, trained model and ``TrainResult``.
     """
 
     options: FitOptions
     grid: list[dict] = field(default_factory=list)
+    metric: str = "val_rmse"
+    searched_on: dict | None = None
     prepared: Prepared | None = None
     model: object = None
     result: object = None
 
     def record(self) -> dict:
         """metrics.json ``selection``."""
+        o = self.options
         return {
             "on": "validation",
-            "chosen": {"window": self.options.window, "segment": self.options.segment},
+            "metric": self.metric,
+            "chosen": {"window": o.window, "segment": o.segment, "norm": o.norm, "loss": o.loss},
+            "searched_on": self.searched_on,
             "grid": self.grid,
         }
 
 
 def is_auto(options: FitOptions) -> bool:
-    return options.window == AUTO or options.segment == AUTO
+    return AUTO in (options.window, options.segment, options.norm, options.loss)
 
 
 def season_of(series: Series, options: FitOptions) -> int:
@@ -59,12 +82,16 @@ def season_of(series: Series, options: FitOptions) -> int:
 
 
 def window_grid(season: int, freq: str, max_window: int) -> list[int]:
-    """Candidate windows: multiples of the season up to four seasons (hourly rows: 1, 2 and 4 days
-    and a week), those that the data leaves room for."""
+    """Candidate windows: multiples of the season up to four seasons (sub-daily and step rows:
+    1, 2, 4, 7 and 14 seasons: an hourly day to two weeks), those that the data leaves room
+    for."""
+    from forecast.data.io import STEP_FREQ
+    from forecast.training.defaults import sub_daily
+
     if season < 2:
         windows = list(NO_SEASON_WINDOWS)
-    elif season == 24 and freq.lower().endswith("h"):
-        windows = [24, 48, 96, HOURLY_WEEK]
+    elif sub_daily(freq) or freq == STEP_FREQ:
+        windows = [k * season for k in FINE_SEASONS]
     else:
         windows = [k * season for k in (1, 2, 3, 4)]
     fits = [w for w in windows if w <= max_window]
@@ -121,52 +148,3 @@ def largest_window(series: Series, options: FitOptions) -> int:
     while rows_needed(window, options.horizon, options.split) > n_rows and window > 1:
         window -= 1
     return window
-
-
-def validation_rmse(model, prepared: Prepared) -> float:
-    """RMSE of ``model`` on the validation windows, in the target's original units."""
-    from forecast.training.inference import predict_part
-
-    error = prepared.actual("val") - predict_part(model, prepared, "val")
-    return float(np.sqrt(np.mean(error**2)))
-
-
-def choose_on_validation(series: Series, options: FitOptions, verbose: int, log) -> Selection:
-    """Train every ``(window, segment)`` candidate and keep the one with the lowest validation
-    RMSE; the test split is not read. Log one line per candidate."""
-    from forecast.training.fitting import train_one
-    from forecast.training.preparation import prepare
-
-    season = season_of(series, options)
-    pairs = candidates(options, season, series.freq, largest_window(series, options))
-    # every window prepared first: bad input fails before anything is printed
-    before = list(series.notes)
-    prepared_by_window, notes_by_window = {}, {}
-    for w in dict.fromkeys(w for w, _ in pairs):
-        prepared_by_window[w] = prepare(series, options.replace(window=w, segment=1))
-        notes_by_window[w] = series.notes[len(before) :]  # e.g. the calendar check of w
-        series.notes[:] = before
-    log(
-        f"choosing {'window and segment' if options.window == AUTO else 'segment'} on "
-        f"validation: {len(pairs)} candidate(s) (season {season})"
-    )
-    best = Selection(options)
-    best_rmse = np.inf
-    for window, segment in pairs:
-        trial = options.replace(window=window, segment=segment)
-        prepared = prepared_by_window[window]
-        start = time.perf_counter()
-        model, result = train_one(trial.model, prepared, trial, verbose)
-        seconds = time.perf_counter() - start
-        score = validation_rmse(model, prepared)
-        best.grid.append(
-            {"window": window, "segment": segment, "val_rmse": score, "seconds": round(seconds, 2)}
-        )
-        log(f"  window {window}, segment {segment}: val RMSE {score:.4g} ({seconds:.1f}s)")
-        if score < best_rmse:
-            best_rmse = score
-            best.options, best.prepared, best.model, best.result = trial, prepared, model, result
-    chosen = best.options
-    series.notes.extend(notes_by_window[chosen.window])
-    log(f"chose window {chosen.window}, segment {chosen.segment} (lowest validation RMSE)")
-    return best

@@ -10,7 +10,8 @@ from forecast.cli import cli
 from forecast.config import FitOptions
 from forecast.data.io import read_series
 from forecast.training import selection
-from forecast.training.selection import candidates, choose_on_validation, window_grid
+from forecast.training.search import choose_on_validation
+from forecast.training.selection import candidates, window_grid
 from tests.conftest import synthetic_frame
 
 TINY = ["--horizon", "3", "--epochs", "2", "--units", "4", "--batch-size", "32", "--quiet"]
@@ -18,8 +19,9 @@ TINY = ["--horizon", "3", "--epochs", "2", "--units", "4", "--batch-size", "32",
 
 def test_window_grid_follows_the_season():
     assert window_grid(7, "D", 500) == [7, 14, 21, 28]
-    assert window_grid(24, "h", 5000) == [24, 48, 96, 168]
-    assert window_grid(24, "h", 100) == [24, 48, 96]  # what the data leaves room for
+    assert window_grid(24, "h", 5000) == [24, 48, 96, 168, 336]
+    assert window_grid(24, "h", 100) == [24, 48, 96]
+    assert window_grid(24, "step", 400) == [24, 48, 96, 168, 336]  # what the data leaves room for
     assert window_grid(1, "step", 500) == [16, 32, 64]
 
 
@@ -77,7 +79,7 @@ def test_fit_auto_records_the_grid(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())
     grid = metrics["selection"]["grid"]
-    assert [(g["window"], g["segment"]) for g in grid] == [(7, 1), (14, 1), (14, 7)]
+    assert sorted((g["window"], g["segment"]) for g in grid) == [(7, 1), (14, 1), (14, 7)]
     best = min(grid, key=lambda g: g["val_rmse"])
     assert (metrics["window"], metrics["segment"]) == (best["window"], best["segment"])
     assert metrics["selection"]["on"] == "validation"
