@@ -142,6 +142,7 @@ def choose_on_validation(series: Series, options: FitOptions, verbose: int, log)
     search = Search(series, options, verbose, log)
     for w in dict.fromkeys(w for w, _ in pairs):  # bad input fails before anything is printed
         search.prepare(w, norms[0])
+    pairs = affordable(pairs, search.prepare(pairs[0][0], norms[0]))
     chosen = [name for name in ("window", "segment", "norm", "loss") if options_auto(options, name)]
     n = len(pairs) + len(norms) - 1 + len(losses) - 1
     what = " and ".join([", ".join(chosen[:-1]), chosen[-1]] if len(chosen) > 1 else chosen)
@@ -165,6 +166,16 @@ def choose_on_validation(series: Series, options: FitOptions, verbose: int, log)
     series.notes.extend(search.notes[(window, norm)])
     best = Selection(winner, list(search.scored.values()), search.metric, search.thin)
     return replace(best, prepared=prepared, model=model, result=result)
+
+
+def affordable(pairs: list[tuple], prepared: Prepared) -> list[tuple]:
+    """``pairs`` without the point-wise ones when the data is large (a thinned search) and
+    segment-wise ones exist: a point-wise window of W rows costs W recurrent steps per window
+    (24 to 48 here, against 2 to 14 segment-wise), and on hourly data segments won
+    (docs/choices.md)."""
+    if len(prepared.starts["train"]) <= grid.SEARCH_WINDOWS:
+        return pairs
+    return [p for p in pairs if p[1] > 1] or pairs
 
 
 def options_auto(options: FitOptions, name: str) -> bool:
