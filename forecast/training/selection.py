@@ -85,12 +85,11 @@ def window_grid(season: int, freq: str, max_window: int) -> list[int]:
     """Candidate windows: multiples of the season up to four seasons (sub-daily and step rows:
     1, 2, 4, 7 and 14 seasons: an hourly day to two weeks), those that the data leaves room
     for."""
-    from forecast.data.io import STEP_FREQ
-    from forecast.training.defaults import sub_daily
+    from forecast.training.defaults import is_steps, sub_daily
 
     if season < 2:
         windows = list(NO_SEASON_WINDOWS)
-    elif sub_daily(freq) or freq == STEP_FREQ:
+    elif sub_daily(freq) or is_steps(freq):
         windows = [k * season for k in FINE_SEASONS]
     else:
         windows = [k * season for k in (1, 2, 3, 4)]
