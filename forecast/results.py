@@ -24,6 +24,7 @@ def _silent(message: str) -> None:
 
 
 TABLE_COLUMNS = ["rmse", "mae", "smape", "mase", "skill_vs_persistence"]
+HEADLINE_COLUMNS = ["mean_mase", "mean_smape"]  # --series runs
 
 
 def row_name(label: str) -> str:
@@ -65,13 +66,17 @@ class Run:
     @property
     def table(self) -> pd.DataFrame:
         """The model and every baseline on the same test windows, one row each (the model first,
-        index ``model``): ``rmse``, ``mae``, ``smape``, ``mase``, ``skill_vs_persistence``."""
+        index ``model``): ``rmse``, ``mae``, ``smape``, ``mase``, ``skill_vs_persistence``; a
+        ``--series`` run also ``mean_mase`` and ``mean_smape`` (each series' own, averaged: the
+        scores its verdict is decided on; the others are pooled over the series)."""
         m = self.metrics
-        rows = {m["model"]: {k: m[k] for k in TABLE_COLUMNS}}
+        extra = HEADLINE_COLUMNS if "headline" in m else []
+        rows = {m["model"]: {k: m.get(k) for k in TABLE_COLUMNS + extra}}
         persistence = m["baselines"]["persistence"]["rmse"]
         for name, b in m["baselines"].items():
             skill = 1 - b["rmse"] / persistence if persistence > 0 else float("nan")
             rows[name] = {**{k: b.get(k) for k in TABLE_COLUMNS[:4]}, TABLE_COLUMNS[4]: skill}
+            rows[name].update({k: b.get(k) for k in extra})
         table = pd.DataFrame.from_dict(rows, orient="index")
         table.index.name = "model"
         return table
@@ -194,12 +199,13 @@ class Comparison:
 
     @property
     def best(self) -> str:
-        """The lowest-RMSE row, architectures and baselines alike."""
+        """The verdict's choice: the lowest-RMSE row (``--series``: the lowest mean MASE),
+        architectures and baselines alike."""
         return row_name(self.summary["best"])
 
     @property
     def best_model(self) -> str:
-        """The lowest-RMSE architecture."""
+        """The best architecture by the same score."""
         return self.summary["best_model"]
 
     @property

@@ -273,7 +273,8 @@ def write_comparison(
     flat = [{k: v for k, v in r.items() if not isinstance(v, list)} for r in rows]
     pd.DataFrame(flat).to_csv(tmp / "comparison.csv", index=False, float_format="%.6g")
     best = next(r["model"] for r in rows if r["best"])
-    best_model = min((r for r in rows if r["kind"] == "model"), key=lambda r: r["rmse"])["model"]
+    decision = decide_compare(rows)
+    best_model = decision.model  # the best architecture, by the score that decides
     persistence = next(r for r in rows if r["model"] == "persistence")["rmse"]
     runs.write_json(
         tmp / "comparison.json",
@@ -291,7 +292,7 @@ def write_comparison(
             "rows": rows,
             "runs": {n: [f"{n}-seed{m['seed']}" for m in r.metrics] for n, r in results.items()},
             "interrupted": interrupted,
-            "verdict": decide_compare(rows).to_dict(),
+            "verdict": decision.to_dict(),
             **series_rmse(results),
         },
     )
@@ -309,6 +310,12 @@ def write_comparison(
         f"averaged over its seeds). Rows marked {LOSES} do no better than repeating the last "
         "value.",
     ]
+    if decision.metric != "rmse":
+        md[-1] += (
+            " With --series, BEST and LOSES are judged on the mean MASE over the series (each "
+            "series' MAE over its in-sample seasonal naive error, averaged; mean sMAPE alike); "
+            "RMSE and MAE pool every series' test windows in the target's units."
+        )
     if interrupted:
         md += ["", INTERRUPTED_NOTE]
     (tmp / "comparison.md").write_text("\n".join(md) + "\n")

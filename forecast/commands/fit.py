@@ -23,10 +23,10 @@ from forecast.data.prepared import Prepared, load_series_for
 from forecast.errors import ForecastError
 from forecast.evaluation import metrics as ev
 from forecast.evaluation.baselines import lazy_baselines
-from forecast.evaluation.combination import combination_section, combination_weight
+from forecast.evaluation.combination import combination_section, combination_weight, combined
 from forecast.evaluation.gbm import gbm_forecast
 from forecast.evaluation.intervals import coverage, interval_metrics, origin_widths
-from forecast.evaluation.scoring import evidence, score_all
+from forecast.evaluation.scoring import evidence, score_all, series_means
 from forecast.evaluation.verdict import decide
 from forecast.reporting.thin_evidence import verdict_hint
 from forecast.runs import file_sha256
@@ -173,7 +173,12 @@ def combination_for(prepared: Prepared, model, linear_val, predicted, baselines)
     )
     actual = np.asarray(prepared.lazy_actual("test"))
     fixed = {name: np.asarray(b) for name, b in baselines.items()}
-    return combination_section(actual, np.asarray(predicted), fixed, weight, prepared.naive_scale())
+    section = combination_section(
+        actual, np.asarray(predicted), fixed, weight, prepared.naive_scale()
+    )
+    if prepared.layout is not None:  # --series: the scale-free headline scores too
+        section.update(series_means(prepared, actual, combined(predicted, fixed["linear"], weight)))
+    return section
 
 
 def score_model(options: FitOptions, prepared: Prepared, model, result, baselines) -> tuple:
@@ -281,4 +286,5 @@ def series_section(prepared: Prepared, scored: dict) -> dict:
             "median_skill_vs_persistence": float(np.median(skills)),
         },
         "per_series": scored["per_series"],
+        **{k: scored[k] for k in ("mean_mase", "mean_smape", "headline")},
     }

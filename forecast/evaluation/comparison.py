@@ -10,7 +10,7 @@ import numpy as np
 from forecast.config import FitOptions
 from forecast.evaluation import metrics as ev
 from forecast.evaluation.significance import dm_test, origin_losses
-from forecast.evaluation.verdict import best_row
+from forecast.evaluation.verdict import best_row, rows_metric
 
 ALPHA = 0.05  # significance level of "not significantly different from the best"
 
@@ -113,6 +113,7 @@ def comparison_rows(results: dict[str, ModelRuns], linear_model, options: FitOpt
                 "rmse_by_seed": [m["rmse"] for m in ms],
                 "loses_to_persistence": bool(rmse >= persistence),
                 "best": False,
+                **headline_means(ms),
             }
         )
     rows += combination_rows(results, persistence)
@@ -134,9 +135,30 @@ def comparison_rows(results: dict[str, ModelRuns], linear_model, options: FitOpt
                     name != "persistence" and scores["rmse"] >= persistence
                 ),
                 "best": False,
+                **headline_means([scores]),
             }
         )
-    best_row(rows)["best"] = True  # the verdict's choice (ties to the simpler forecaster)
+    return mark_best(rows)
+
+
+def headline_means(scored: list[dict]) -> dict:
+    """--series: ``mean_mase`` and ``mean_smape`` (each series' own, averaged over the series;
+    mean over seeds) of a row from its runs' (or a baseline's) scores; ``{}`` without them."""
+    if not all("mean_mase" in s for s in scored):
+        return {}
+    return {k: mean_sd([s[k] for s in scored])[0] for k in ("mean_mase", "mean_smape")}
+
+
+def mark_best(rows: list[dict]) -> list[dict]:
+    """Mark the verdict's choice ``best`` (the lowest RMSE; a ``--series`` comparison: the
+    lowest mean MASE; ties to the simpler forecaster). On the mean MASE, ``loses_to_persistence``
+    is judged on it too."""
+    metric = rows_metric(rows)
+    if metric != "rmse":
+        persistence = next(r for r in rows if r["model"] == "persistence")[metric]
+        for r in rows:
+            r["loses_to_persistence"] = r["model"] != "persistence" and r[metric] >= persistence
+    best_row(rows, metric)["best"] = True
     return rows
 
 
@@ -164,14 +186,16 @@ def combination_rows(results: dict[str, ModelRuns], persistence: float) -> list[
                 "per_horizon_rmse": np.mean([c["per_horizon_rmse"] for c in combos], 0).tolist(),
                 "loses_to_persistence": bool(rmse >= persistence),
                 "best": False,
+                **headline_means(combos),
             }
         )
     return rows
 
 
 def series_rmse(results: dict[str, ModelRuns]) -> dict:
-    """--series: ``series`` (column, names) and ``per_series: {series: {model: RMSE mean over
-    seeds, persistence: …, linear: …}}``; ``{}`` for a single series."""
+    """--series: ``series`` (column, names), ``per_series: {series: {model: RMSE mean over
+    seeds, persistence: …, linear: …}}`` and the runs' ``headline`` (what ``mean_mase`` is);
+    ``{}`` for a single series."""
     first = next(iter(results.values())).metrics[0]
     if "per_series" not in first:
         return {}
@@ -183,4 +207,4 @@ def series_rmse(results: dict[str, ModelRuns]) -> dict:
         }
         row.update({b: s["rmse"] for b, s in scores["baselines"].items()})
         table[series] = row
-    return {"series": first["series"], "per_series": table}
+    return {"series": first["series"], "per_series": table, "headline": first.get("headline")}

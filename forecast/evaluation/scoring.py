@@ -18,6 +18,7 @@ def score_all(prepared: Prepared, predicted: np.ndarray, baselines: dict[str, np
     scored = score_windows(actual, predicted, baselines, prepared.naive_scale(), prepared.prep)
     if prepared.layout is not None:
         scored["per_series"] = score_per_series(prepared, actual, predicted, baselines)
+        add_headline(prepared, scored)
     return scored
 
 
@@ -69,3 +70,71 @@ def score_per_series(prepared: Prepared, actual, predicted, baselines: dict) -> 
             actual[mine], predicted[mine], theirs, names=("persistence",)
         )
     return out
+
+
+HEADLINE = "mean_mase"  # what decides a --series run's verdict and compare's BEST
+
+
+def seasonal_scales(prepared: Prepared) -> list[float]:
+    """--series: each series' MASE denominator as M4 defines it, the mean ``|x_t − x_{t−m}|`` over
+    its own training rows, ``m`` = the run's season (``forecast.evaluation.m4.seasonal_scale``)."""
+    from forecast.evaluation.m4 import seasonal_scale
+
+    bounds, season = prepared.layout.bounds, prepared.prep.season
+    return [
+        seasonal_scale(prepared.target[bounds[k] : bounds[k] + part.train_end], season)
+        for k, part in enumerate(prepared.parts)
+    ]
+
+
+def scaled(mae: float, scale: float) -> float:
+    """One series' MASE: its MAE over its scale (NaN when the scale is 0 or undefined)."""
+    return mae / scale if scale > 0 else float("nan")
+
+
+def means(mases: list[float], smapes: list[float]) -> dict:
+    """``{mean_mase, mean_smape}`` over the series (a series whose scale is 0 or undefined is left
+    out of the MASE mean; NaN when none is left)."""
+    finite = [m for m in mases if np.isfinite(m)]
+    return {
+        "mean_mase": float(np.mean(finite)) if finite else float("nan"),
+        "mean_smape": float(np.mean(smapes)),
+    }
+
+
+def add_headline(prepared: Prepared, scored: dict) -> None:
+    """--series: the scale-free headline, in place. Every ``per_series`` entry (and its baselines)
+    gets ``mase_seasonal`` (its MAE over ``seasonal_scale``, also recorded), the model and every
+    baseline get ``mean_mase`` and ``mean_smape`` (the per-series values averaged, every series
+    alike), and ``scored["headline"]`` says what they are. The pooled scores stay as they are."""
+    per = list(scored["per_series"].values())
+    for entry, scale in zip(per, seasonal_scales(prepared), strict=True):
+        entry["seasonal_scale"] = scale
+        for scores in (entry, *entry["baselines"].values()):
+            scores["mase_seasonal"] = scaled(scores["mae"], scale)
+    scored.update(means([e["mase_seasonal"] for e in per], [e["smape"] for e in per]))
+    for name, scores in scored["baselines"].items():
+        mine = [e["baselines"][name] for e in per]
+        scores.update(means([s["mase_seasonal"] for s in mine], [s["smape"] for s in mine]))
+    scored["headline"] = {
+        "metric": HEADLINE,
+        "scale": f"seasonal naive, m={prepared.prep.season}, training rows",
+        "season": prepared.prep.season,
+        "n_series": len(per),
+        "pooled": "rmse, mae, smape and mase at the top level and in baselines pool every "
+        "series' test windows in the target's units (mase there: one-step naive scale); "
+        "mean_mase and mean_smape average the per-series scores",
+    }
+
+
+def series_means(prepared: Prepared, actual, forecast) -> dict:
+    """--series: ``{mean_mase, mean_smape}`` of one ``(n_windows, horizon)`` test forecast (the
+    combination's: the model's and the baselines' come from ``add_headline``)."""
+    ids = prepared.series_ids("test")
+    actual, forecast = np.asarray(actual, dtype="float64"), np.asarray(forecast, dtype="float64")
+    mases, smapes = [], []
+    for k, scale in enumerate(seasonal_scales(prepared)):
+        a, f = actual[ids == k], forecast[ids == k]
+        mases.append(scaled(ev.mae(a, f), scale))
+        smapes.append(ev.smape(a, f))
+    return means(mases, smapes)

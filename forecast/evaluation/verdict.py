@@ -8,12 +8,17 @@ only render it (``forecast.reporting.verdict_text``); metrics.json and compariso
 (``Verdict.to_dict``).
 
 The rule: the lowest test RMSE wins, models and baselines alike (a combination counts only with a
-weight strictly between 0 and 1: otherwise it is the model or the linear baseline itself). The DM
-tests do not change the choice; they qualify it ("not significantly better than ...").
+weight strictly between 0 and 1: otherwise it is the model or the linear baseline itself). For a
+``--series`` run the lowest **mean MASE** wins instead (each series' MAE over its in-sample
+seasonal-naive error, averaged over the series, M4's scale-free headline: metrics.json
+``headline``): a pooled RMSE in the target's units is decided by the series with the largest
+values. The DM tests do not change the choice; they qualify it ("not significantly better than
+..."), on the pooled errors as before.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, replace
 
 from forecast.evaluation.combination import label as combined_label
@@ -45,11 +50,16 @@ class Verdict:
         weight: the model's weight in a combination (``None`` otherwise).
         evidence: Diebold–Mariano p-values by ``"A vs B"`` (``None``: the test exists but is
             undefined); a comparison the tests did not make is absent.
+        dm_stats: a fit's DM statistics by the same keys (< 0 favours A).
         ties: a comparison's rows not significantly different from the choice.
         series: a ``--series`` fit: ``(series the model beats persistence on, of those
             significantly, series)``.
         hint: a fit's thin-evidence hint (metrics.json ``verdict_hint``).
         reasons: why, one sentence each.
+        scale: a ``--series`` fit: what each series' MASE is scaled by (``"seasonal naive,
+            m=12, training rows"``), else ``None``.
+        pooled_rmse: a ``--series`` fit: every candidate's pooled RMSE in the target's units
+            (what would have decided without the headline), else empty.
     """
 
     choice: str
@@ -63,10 +73,13 @@ class Verdict:
     skill: float | None = None
     weight: float | None = None
     evidence: dict[str, float | None] = field(default_factory=dict)
+    dm_stats: dict[str, float | None] = field(default_factory=dict)
     ties: tuple[str, ...] = ()
     series: tuple[int, int, int] | None = None
     hint: str | None = None
     reasons: tuple[str, ...] = ()
+    scale: str | None = None
+    pooled_rmse: dict[str, float] = field(default_factory=dict)
 
     def p(self, a: str, b: str) -> float | None:
         """The DM p-value of ``a`` against ``b`` (``None``: not tested or undefined)."""
@@ -102,16 +115,25 @@ def baseline_name(name: str, scores: dict) -> str:
     return f"{name}({scores['season']})" if "season" in scores else name
 
 
-def candidates(metrics: dict) -> dict[str, float]:
-    """RMSE of the model, its combination with the linear baseline and every baseline of a fit,
-    by row name."""
-    out = {metrics["model"]: metrics["rmse"]}
-    if "combination" in metrics and 0 < metrics["combination"]["weight"] < 1:
+def headline_metric(metrics: dict) -> str:
+    """What decides a fit: ``"mean_mase"`` for a ``--series`` run that has it (metrics.json
+    ``headline``; NaN when no series has a positive scale), else ``"rmse"``."""
+    metric = (metrics.get("headline") or {}).get("metric")
+    value = metrics.get(metric) if metric else None
+    return metric if isinstance(value, int | float) and math.isfinite(value) else "rmse"
+
+
+def candidates(metrics: dict, metric: str = "rmse") -> dict[str, float]:
+    """``metric`` of the model, its combination with the linear baseline and every baseline of a
+    fit, by row name."""
+    out = {metrics["model"]: metrics[metric]}
+    combo = metrics.get("combination")
+    if combo and 0 < combo["weight"] < 1 and metric in combo:
         # (a weight of 0 or 1 is the linear baseline or the model itself, not a forecaster)
-        out[combination_label(metrics)] = metrics["combination"]["rmse"]
+        out[combination_label(metrics)] = combo[metric]
     for name, scores in metrics["baselines"].items():
         if name != metrics["model"]:  # --model linear: the linear baseline is the model itself
-            out[baseline_name(name, scores)] = scores["rmse"]
+            out[baseline_name(name, scores)] = scores[metric]
     return out
 
 
@@ -131,18 +153,18 @@ def series_wins(metrics: dict) -> tuple[int, int, int] | None:
     return len(won), sum(significant(series_p(s)) for s in won), len(per)
 
 
-def fit_evidence(metrics: dict, choice: str, kind: str) -> dict[str, float | None]:
-    """The DM tests that bear on a fit's choice, by ``"A vs B"``."""
+def fit_tests(metrics: dict, choice: str, kind: str) -> dict[str, dict]:
+    """The DM tests that bear on a fit's choice (``{dm_stat, p_value}``), by ``"A vs B"``."""
     model = metrics["model"]
     if kind == "combination":
         sig = metrics["combination"]["significance"]
         return {
-            f"{choice} vs {'linear' if k == 'vs_linear' else model}": t.get("p_value")
+            f"{choice} vs {'linear' if k == 'vs_linear' else model}": t
             for k, t in sig.items()
             if k in ("vs_linear", "vs_model") and t
         }
     sig = metrics.get("significance") or {}
-    return {f"{model} vs {k.removeprefix('vs_')}": t.get("p_value") for k, t in sig.items() if t}
+    return {f"{model} vs {k.removeprefix('vs_')}": t for k, t in sig.items() if t}
 
 
 def decide(metrics: dict) -> Verdict:
@@ -154,8 +176,8 @@ def decide(metrics: dict) -> Verdict:
         metrics: metrics.json (``model``, ``rmse``, ``baselines``, optionally ``combination``,
             ``significance``, ``skill_vs_persistence``, ``per_series``, ``verdict_hint``).
     """
-    model = metrics["model"]
-    scores = candidates(metrics)
+    model, metric = metrics["model"], headline_metric(metrics)
+    scores = candidates(metrics, metric)
     ranked = sorted(scores, key=scores.get)
     choice = ranked[0]
     kind = "model" if choice == model else "baseline"
@@ -165,33 +187,48 @@ def decide(metrics: dict) -> Verdict:
     elif "combination" in metrics and choice == combination_label(metrics):
         kind, skill = "combination", metrics["combination"]["skill_vs_persistence"]
     runner = ranked[1] if len(ranked) > 1 else None
-    evidence = fit_evidence(metrics, choice, kind)
+    tests = fit_tests(metrics, choice, kind)
     verdict = Verdict(
         choice=choice,
         kind=kind,
-        metric="rmse",
+        metric=metric,
         value=scores[choice],
         model=model,
-        model_value=metrics["rmse"],
+        model_value=metrics[metric],
         runner_up=runner,
         runner_up_value=None if runner is None else scores[runner],
         skill=skill,
         weight=metrics["combination"]["weight"] if kind == "combination" else None,
-        evidence=evidence,
+        evidence={pair: t.get("p_value") for pair, t in tests.items()},
+        dm_stats={pair: t.get("dm_stat") for pair, t in tests.items()},
         series=series_wins(metrics),
         hint=metrics.get("verdict_hint"),
+        scale=metrics["headline"]["scale"] if metric != "rmse" else None,
+        pooled_rmse=candidates(metrics) if metric != "rmse" else {},
     )
     return with_reasons(verdict, len(scores))
 
 
 def with_reasons(v: Verdict, n: int) -> Verdict:
     """``v`` with its reasons: what decided, what the DM tests say, the series won, the hint."""
-    reasons = [f"lowest test {v.metric.upper()} of {n} forecasters: {v.choice} {v.value:.4g}"]
+    reasons = [f"lowest {metric_text(v)} of {n} forecasters: {v.choice} {v.value:.4g}"]
     if v.runner_up is not None:
         reasons[0] += f", next {v.runner_up} {v.runner_up_value:.4g}"
+    if v.pooled_rmse:
+        by_rmse = min(v.pooled_rmse, key=v.pooled_rmse.get)
+        reasons.append(
+            "the pooled RMSE in the target's units agrees"
+            if by_rmse == v.choice
+            else f"the pooled RMSE in the target's units would choose {by_rmse} "
+            f"({v.pooled_rmse[by_rmse]:.4g} vs {v.choice} {v.pooled_rmse[v.choice]:.4g}): it "
+            "weighs the series by their units"
+        )
+        reasons.append("the DM tests compare the pooled squared errors of every series")
     for pair, p in v.evidence.items():
         sense = "n/a" if p is None else ("significant" if significant(p) else "not significant")
-        reasons.append(f"{pair}: DM p {'n/a' if p is None else format(p, '.3g')} ({sense} at 5 %)")
+        better = favoured(v, pair)
+        sense += " at 5 %" + (f"; favours {better}" if better and significant(p) else "")
+        reasons.append(f"{pair}: DM p {'n/a' if p is None else format(p, '.3g')} ({sense})")
     if v.ties:
         reasons.append(f"not significantly different from {', '.join(v.ties)}")
     if v.series is not None:
@@ -202,24 +239,51 @@ def with_reasons(v: Verdict, n: int) -> Verdict:
     return replace(v, reasons=tuple(reasons))
 
 
+def favoured(v: Verdict, pair: str) -> str | None:
+    """The side of ``"A vs B"`` its DM statistic favours (``None`` without one)."""
+    stat = v.dm_stats.get(pair)
+    if stat is None or not math.isfinite(stat) or stat == 0:
+        return None
+    a, b = pair.split(" vs ", 1)
+    return a if stat < 0 else b
+
+
+def metric_text(v: Verdict) -> str:
+    """``test RMSE`` / ``mean MASE over 5 series (seasonal naive, m=12, training rows)``."""
+    if v.metric == "rmse":
+        return "test RMSE"
+    over = f" over {v.series[2]} series" if v.series else " over the series"
+    return f"mean MASE{over}" + (f" ({v.scale})" if v.scale else "")
+
+
 def best_row(rows: list[dict], metric: str = "rmse") -> dict:
     """The row with the lowest ``metric`` (ties to the simpler kind: baseline, model,
     combination)."""
     return min(rows, key=lambda r: (r[metric], SIMPLER.get(r["kind"], 1)))
 
 
+def rows_metric(rows: list[dict]) -> str:
+    """What decides a comparison: ``"mean_mase"`` when every row has a finite one (a
+    ``--series`` comparison), else ``"rmse"``."""
+    values = [r.get("mean_mase") for r in rows]
+    finite = all(isinstance(x, int | float) and math.isfinite(x) for x in values)
+    return "mean_mase" if rows and finite else "rmse"
+
+
 def decide_compare(rows: list[dict], alpha: float = ALPHA) -> Verdict:
-    """The verdict of a comparison: the row with the lowest RMSE among the models, their
-    combinations AND the baselines, and the rows not significantly different from it.
+    """The verdict of a comparison: the row with the lowest RMSE (a ``--series`` comparison: mean
+    MASE) among the models, their combinations AND the baselines, and the rows not significantly
+    different from it.
 
     Args:
         rows: comparison rows (``model``, ``kind`` "model" / "combination" / "baseline",
-            ``rmse``, optionally ``dm_p_vs_best`` and a combination's ``weight``).
+            ``rmse``, optionally ``mean_mase``, ``dm_p_vs_best`` and a combination's ``weight``).
         alpha: significance level for "not significantly different".
     """
-    winner = best_row(rows)
-    models = sorted((r for r in rows if r["kind"] == "model"), key=lambda r: r["rmse"])
-    others = sorted((r for r in rows if r is not winner), key=lambda r: r["rmse"])
+    metric = rows_metric(rows)
+    winner = best_row(rows, metric)
+    models = sorted((r for r in rows if r["kind"] == "model"), key=lambda r: r[metric])
+    others = sorted((r for r in rows if r is not winner), key=lambda r: r[metric])
     best_model = models[0] if models else winner
     near = tuple(
         r["model"]
@@ -234,14 +298,15 @@ def decide_compare(rows: list[dict], alpha: float = ALPHA) -> Verdict:
     verdict = Verdict(
         choice=winner["model"],
         kind=winner["kind"],
-        metric="rmse",
-        value=winner["rmse"],
+        metric=metric,
+        value=winner[metric],
         model=best_model["model"],
-        model_value=best_model["rmse"],
+        model_value=best_model[metric],
         runner_up=others[0]["model"] if others else None,
-        runner_up_value=others[0]["rmse"] if others else None,
+        runner_up_value=others[0][metric] if others else None,
         weight=winner.get("weight") if winner["kind"] == "combination" else None,
         evidence=evidence,
         ties=near,
+        pooled_rmse={r["model"]: r["rmse"] for r in rows} if metric != "rmse" else {},
     )
     return with_reasons(verdict, len(rows))

@@ -115,29 +115,16 @@ def page(title: str, verdict: str, good: bool, sections: list[tuple[str, str]], 
 
 
 def metrics_rows(metrics: dict) -> tuple[list[str], list[list[str]], list[str]]:
-    """Header, rows and row classes of the model-and-baselines table (skill vs persistence)."""
-    from forecast.evaluation.verdict import combination_label
+    """Header, rows and row classes of the model-and-baselines table (skill vs persistence); a
+    ``--series`` run: the mean MASE and sMAPE over the series first, then the pooled scores."""
+    from forecast.reporting.terminal import forecaster_rows, scale_free, score_cells
 
-    persistence = metrics["baselines"]["persistence"]["rmse"]
-    rows = [(metrics["model"], metrics, "model")]
-    if "combination" in metrics:  # the model averaged with the linear baseline
-        rows.append((combination_label(metrics), metrics["combination"], "model"))
-    for name, scores in metrics["baselines"].items():
-        if name != metrics["model"]:
-            label = f"{name}({scores['season']})" if "season" in scores else name
-            rows.append((label, scores, ""))
     header = ["forecaster", "RMSE", "MAE", "sMAPE %", "MASE", "skill vs persistence"]
-    body = [
-        [
-            label,
-            number(s["rmse"]),
-            number(s["mae"]),
-            number(s["smape"], ".2f"),
-            number(s["mase"], ".3f"),
-            number(1 - s["rmse"] / persistence if persistence > 0 else None, "+.1%"),
-        ]
-        for label, s, _ in rows
-    ]
+    if scale_free(metrics):
+        header = ["forecaster", "mean MASE", "mean sMAPE %", "pooled RMSE", "pooled MAE"]
+        header.append("skill vs persistence (pooled RMSE)")
+    rows = forecaster_rows(metrics)
+    body = [[label, *score_cells(metrics, s, number)] for label, s, _ in rows]
     return header, body, [c for _, _, c in rows]
 
 
@@ -149,6 +136,8 @@ def series_rows(metrics: dict) -> tuple[list[str], list[list[str]]]:
         "series", "test windows", "RMSE", "persistence RMSE", "skill", "DM p vs persistence",
         "linear RMSE", "MASE",
     ]  # fmt: skip
+    if "headline" in metrics:
+        header[-1] = f"MASE ({metrics['headline']['scale']})"
     body = []
     for name, s in metrics.get("per_series", {}).items():
         base = s["baselines"]
@@ -161,7 +150,7 @@ def series_rows(metrics: dict) -> tuple[list[str], list[list[str]]]:
                 number(s["skill_vs_persistence"], "+.1%"),
                 series_p_cell(s),
                 number(base["linear"]["rmse"]) if "linear" in base else "",
-                number(s["mase"], ".3f"),
+                number(s.get("mase_seasonal", s["mase"]), ".3f"),
             ]
         )
     return header, body
@@ -191,9 +180,16 @@ def run_page(
         f"{metrics.get('epochs_run', '?')} epochs in {number(metrics.get('train_seconds'), '.1f')}s"
     )
     header, body, classes = metrics_rows(metrics)
+    from forecast.reporting.terminal import headline_note, scale_free
+
     results = table(header, body, classes)
-    results += "".join(f'<p class="note">{esc(n)}</p>' for n in notes if n)
-    sections = [("Test scores (original units, every test origin)", results)]
+    results += "".join(
+        f'<p class="note">{esc(n)}</p>' for n in [headline_note(metrics), *notes] if n
+    )
+    heading = "Test scores (original units, every test origin)"
+    if scale_free(metrics):
+        heading = "Test scores (mean over the series; pooled in original units)"
+    sections = [(heading, results)]
     if metrics.get("per_series"):
         s_header, s_body = series_rows(metrics)
         column = metrics.get("series", {}).get("column", "series")
@@ -250,6 +246,12 @@ def compare_page(
         "persistence RMSE; baselines are rows of the table. Each model's run directory has "
         "its own report.html.</p>"
     )
+    if (summary.get("headline") or {}).get("scale"):
+        results += (
+            '<p class="note">mean MASE, mean sMAPE: each series\' own score averaged over the '
+            f"series (MASE: MAE over the in-sample {esc(summary['headline']['scale'])}); they "
+            "decide BEST. RMSE and MAE pool every series' test windows in the target's units.</p>"
+        )
     sections = [("Models and baselines on identical test windows", results)]
     if summary.get("per_series"):
         column = summary.get("series", {}).get("column", "series")

@@ -43,9 +43,25 @@ def cell(row: dict, key: str, spec: str) -> str:
     return f"{text} ± {sd:.2g}" if sd and row["kind"] == "model" else text
 
 
+SERIES_TABLE = [  # --series: the scale-free means first (they decide BEST), then pooled scores
+    ("mean MASE", "mean_mase", ".3f"),
+    ("mean sMAPE%", "mean_smape", ".2f"),
+    ("pooled RMSE", "rmse", ".4g"),
+    ("pooled MAE", "mae", ".4g"),
+    *TABLE[2:],
+]
+
+
+def columns(rows: list[dict]) -> list[tuple[str, str, str]]:
+    """``SERIES_TABLE`` when every row has a mean MASE (a ``--series`` comparison), else
+    ``TABLE``."""
+    return SERIES_TABLE if rows and all("mean_mase" in r for r in rows) else TABLE
+
+
 def table_cells(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
-    header = ["model", *(h for h, _, _ in TABLE), "note"]
-    body = [[r["model"], *(cell(r, k, s) for _, k, s in TABLE), marks(r)] for r in rows]
+    table = columns(rows)
+    header = ["model", *(h for h, _, _ in table), "note"]
+    body = [[r["model"], *(cell(r, k, s) for _, k, s in table), marks(r)] for r in rows]
     return header, body
 
 

@@ -6,7 +6,14 @@ import math
 
 import numpy as np
 
-from forecast.evaluation.verdict import combination_label, series_p, series_wins, significant
+from forecast.evaluation.verdict import (
+    baseline_name,
+    combination_label,
+    headline_metric,
+    series_p,
+    series_wins,
+    significant,
+)
 from forecast.reporting.verdict_text import (  # noqa: F401  (compare_verdict: re-exported)
     compare_verdict,
     fit_verdict,
@@ -24,30 +31,64 @@ def fmt(value: float, spec: str = ".4g") -> str:
     )
 
 
-def metrics_table(metrics: dict) -> str:
-    """The model's row, then one row per baseline; skill is against persistence."""
-    persistence = metrics["baselines"]["persistence"]["rmse"]
-    rows = [(metrics["model"], metrics)]
-    if "combination" in metrics:
-        rows.append((combination_label(metrics), metrics["combination"]))
+SERIES_COLUMNS = ("mean MASE", "mean sMAPE%", "pooled RMSE", "pooled MAE", "skill")
+
+
+def scale_free(metrics: dict) -> bool:
+    """Does the mean MASE over the series head this run's table and decide its verdict?"""
+    return headline_metric(metrics) != "rmse"
+
+
+def forecaster_rows(metrics: dict) -> list[tuple[str, dict, str]]:
+    """``(row name, scores, kind)`` of the model, its combination and every baseline."""
+    rows = [(metrics["model"], metrics, "model")]
+    if "combination" in metrics:  # the model averaged with the linear baseline
+        rows.append((combination_label(metrics), metrics["combination"], "model"))
     for name, scores in metrics["baselines"].items():
-        if name == metrics["model"]:
-            continue  # --model linear: the linear baseline is the model itself
-        label = f"{name}({scores['season']})" if "season" in scores else name
-        rows.append((label, scores))
-    width = max(len(label) for label, _ in rows) + 2
-    lines = [" " * width + "".join(f"{c:>10}" for c in COLUMNS)]
-    for label, s in rows:
-        skill = 1 - s["rmse"] / persistence if persistence > 0 else float("nan")
-        cells = [
-            fmt(s["rmse"]),
-            fmt(s["mae"]),
-            fmt(s["smape"], ".2f"),
-            fmt(s["mase"], ".3f"),
-            fmt(skill, "+.1%"),
-        ]
-        lines.append(f"{label:<{width}}" + "".join(f"{c:>10}" for c in cells))
-    return "\n".join(lines)
+        if name != metrics["model"]:  # --model linear: the linear baseline is the model itself
+            rows.append((baseline_name(name, scores), scores, ""))
+    return rows
+
+
+def score_cells(metrics: dict, scores: dict, form=None) -> list[str]:
+    """One row's cells: RMSE, MAE, sMAPE, MASE and skill vs persistence; for a ``--series`` run
+    the mean MASE and mean sMAPE over the series first, then the pooled RMSE, MAE and skill
+    (``SERIES_COLUMNS``). ``form(value, spec)`` formats a number (default ``fmt``)."""
+    form = form or fmt
+    persistence = metrics["baselines"]["persistence"]["rmse"]
+    skill = 1 - scores["rmse"] / persistence if persistence > 0 else float("nan")
+    pooled = [form(scores["rmse"], ".4g"), form(scores["mae"], ".4g")]
+    if scale_free(metrics):
+        heads = [form(scores.get("mean_mase"), ".3f"), form(scores.get("mean_smape"), ".2f")]
+        return heads + pooled + [form(skill, "+.1%")]
+    return pooled + [form(scores["smape"], ".2f"), form(scores["mase"], ".3f"), form(skill, "+.1%")]
+
+
+def headline_note(metrics: dict) -> str:
+    """What the ``--series`` columns are (``""`` for one series)."""
+    if not scale_free(metrics):
+        return ""
+    h = metrics["headline"]
+    return (
+        f"mean MASE, mean sMAPE: each series' own score averaged over the {h['n_series']} series "
+        f"(MASE: MAE over the in-sample {h['scale']}); they decide the verdict.\npooled RMSE, "
+        f"MAE: every series' test windows together in {metrics.get('target', 'target')} units "
+        "(series with large values weigh most); skill: pooled RMSE vs persistence's"
+    )
+
+
+def metrics_table(metrics: dict) -> str:
+    """The model's row, then one row per baseline; skill is against persistence. A ``--series``
+    run: the scale-free columns first, then the pooled ones, and a line saying which is which."""
+    rows = forecaster_rows(metrics)
+    columns, cell = (SERIES_COLUMNS, 13) if scale_free(metrics) else (COLUMNS, 10)
+    width = max(len(label) for label, _, _ in rows) + 2
+    lines = [" " * width + "".join(f"{c:>{cell}}" for c in columns)]
+    for label, s, _ in rows:
+        cells = score_cells(metrics, s)
+        lines.append(f"{label:<{width}}" + "".join(f"{c:>{cell}}" for c in cells))
+    note = headline_note(metrics)
+    return "\n".join([*lines, note] if note else lines)
 
 
 def significance_line(metrics: dict) -> str:
@@ -139,9 +180,10 @@ def series_table(metrics: dict, limit: int = SERIES_SHOWN) -> str:
     names = list(per)
     width = max(8, *(len(n) for n in names[:limit])) + 2
     head = ["windows", "RMSE", "persist.", "skill", "DM p", "linear", "MASE"]
+    scale = f"; MASE: {metrics['headline']['scale']}" if "headline" in metrics else ""
     lines = [
         f"per series ({metrics['series']['column'] if 'series' in metrics else 'series'}; "
-        "test windows of each; skill vs persistence):",
+        f"test windows of each; skill vs persistence{scale}):",
         f"{'':<{width}}" + "".join(f"{c:>10}" for c in head),
     ]
     for name in names[:limit]:
@@ -154,7 +196,7 @@ def series_table(metrics: dict, limit: int = SERIES_SHOWN) -> str:
             fmt(s["skill_vs_persistence"], "+.1%"),
             series_p_cell(s),
             fmt(base["linear"]["rmse"]) if "linear" in base else "",
-            fmt(s["mase"], ".3f"),
+            fmt(s.get("mase_seasonal", s["mase"]), ".3f"),  # runs before the headline: one-step
         ]
         lines.append(f"{name:<{width}}" + "".join(f"{c:>10}" for c in cells))
     skills = [per[n]["skill_vs_persistence"] for n in names]
