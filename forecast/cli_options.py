@@ -91,7 +91,8 @@ def fit_options(func):
         click.option("--target", help="Column to forecast. [default: last numeric column]"),
         click.option(
             "--time-col",
-            help="Time column; DATE+TIME joins two columns; 'none': no time column, rows are "
+            help="Time column: dates, epoch seconds, or increasing integer steps (0, 1, 2 …; "
+            "give --season); DATE+TIME joins two columns; 'none': no time column, rows are "
             "consecutive steps (give --season). [default: auto-detected]",
         ),
         click.option(

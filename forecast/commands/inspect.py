@@ -44,6 +44,7 @@ from forecast.data.times import (
     NO_TIME,
     find_time_column,
     is_no_time,
+    is_step_index,
     parse_times,
     time_columns,
     time_values,
@@ -79,6 +80,10 @@ def load(
         frame.index = pd.RangeIndex(len(frame), name="step")
         return with_labels(frame, labels), NO_TIME, notes
     time_col = find_time_column(raw, time_col)
+    if "+" not in time_col and is_step_index(raw[time_col], time_col):  # integer time steps
+        frame = numeric_columns(raw.drop(columns=[time_col]), notes)
+        frame.index = pd.Index(raw[time_col].to_numpy(dtype="int64"), name=time_col)
+        return with_labels(frame, labels).sort_index(kind="stable"), time_col, notes
     index, time_notes = parse_times(time_values(raw, time_col), time_col, dayfirst)
     if labels is None:
         notes += series_hint(raw, index, time_columns(time_col))

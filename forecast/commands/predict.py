@@ -9,8 +9,9 @@ import pandas as pd
 
 from forecast import runs
 from forecast.commands.saved_run import load_run, read_like_run, run_csv
-from forecast.data.io import STEP_FREQ, Series
+from forecast.data.io import Series
 from forecast.data.preprocess import Preprocessing, from_model_units
+from forecast.data.steps import future_steps, is_step_freq
 from forecast.errors import ForecastError
 from forecast.evaluation.intervals import interval_columns
 from forecast.models import saving
@@ -20,8 +21,8 @@ from forecast.reporting.future_plots import save_future_plot, save_series_future
 def future_times(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeIndex:
     """The ``horizon`` timestamps after ``last`` at frequency ``freq`` (step numbers when the
     CSV has no time column)."""
-    if freq == STEP_FREQ:
-        return pd.RangeIndex(int(last) + 1, int(last) + 1 + horizon, name="step")
+    if is_step_freq(freq):
+        return future_steps(last, freq, horizon)
     return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from forecast.data.steps import is_step_freq
+
 MIN_ROWS_PER_CYCLE = 4
 
 
@@ -41,7 +43,7 @@ def resolvable(freq: str | None) -> list[str]:
     """The calendar features whose cycle spans at least ``MIN_ROWS_PER_CYCLE`` rows of ``freq``,
     in the order hour of day, day of week, day of year. ``None`` (no time column, or an unknown
     frequency) resolves none."""
-    if not freq or freq == "step":  # no time column (forecast.data.io.STEP_FREQ)
+    if not freq or is_step_freq(freq):  # no time column, or integer time steps
         return []
     return [name for name in CYCLE_DAYS if period_rows(name, freq) >= MIN_ROWS_PER_CYCLE]
 

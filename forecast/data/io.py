@@ -18,10 +18,18 @@ import numpy as np
 import pandas as pd
 
 from forecast.data.formats import read_raw
+from forecast.data.steps import (
+    STEP_FREQ,
+    counter_columns,
+    is_step_freq,
+    regular_steps,
+    step_index,
+)
 from forecast.data.times import (
     NO_TIME,
     find_time_column,
     is_no_time,
+    is_step_index,
     line_of,
     parse_times,
     time_columns,
@@ -42,9 +50,6 @@ MAX_GAP_STEPS = 10  # refuse a single gap longer than this many usual steps (unl
 
 # Squares of scaled values must fit in float32 (the loss squares them): |x| < sqrt(3.4e38).
 MAX_ABS = float(np.sqrt(np.finfo("float32").max))
-
-
-STEP_FREQ = "step"  # the frequency of rows without a time column (--time-col none)
 
 
 @dataclass
@@ -102,6 +107,8 @@ def series_from_raw(
     time_col = time_col_found or find_time_column(raw, time_col)
     if "+" in time_col and time_col_found is None:
         notes.append(f"joined date and time-of-day columns into one time column {time_col!r}")
+    if "+" not in time_col and is_step_index(raw[time_col], time_col):
+        return indexed_step_series(raw, time_col, fill, notes)
     index, time_notes = parse_times(time_values(raw, time_col), time_col, dayfirst)
     notes += time_notes
     hint = series_column_hint(raw, index, time_columns(time_col))
@@ -117,9 +124,28 @@ def series_from_raw(
     return Series(frame.astype("float32"), time_col, freq, notes)
 
 
+def indexed_step_series(raw: pd.DataFrame, time_col: str, fill: str, notes: list[str]) -> Series:
+    """A time column of increasing whole numbers: the rows' time steps (``forecast.data.steps``)."""
+    hint = series_column_hint(raw, pd.Index(raw[time_col]), [time_col])
+    index = step_index(raw[time_col], time_col, hint)
+    frame = numeric_columns(raw.drop(columns=[time_col]), notes)
+    frame.index = index
+    check_finite(frame)
+    frame, freq = regular_steps(frame, fill, MAX_IRREGULAR, MAX_GAP_STEPS, notes)
+    frame = repair_missing(frame, fill, notes)
+    return Series(frame.astype("float32"), time_col, freq, notes)
+
+
 def step_series(raw: pd.DataFrame, fill: str, notes: list[str]) -> Series:
-    """``--time-col none``: every numeric column, rows as consecutive steps ``0, 1, …``."""
-    frame = numeric_columns(raw, notes)
+    """``--time-col none``: every numeric column, rows as consecutive steps ``0, 1, …``; a
+    column that counts the rows (``step``, ``t`` …) is time, not an input, and is dropped."""
+    counters = counter_columns(raw)
+    if counters:
+        notes.append(
+            f"column(s) {', '.join(counters)} count the rows: not used as inputs (a time column "
+            f"is never an input); pass --time-col {counters[0]} to use it as the time axis"
+        )
+    frame = numeric_columns(raw.drop(columns=counters), notes)
     frame.index = pd.RangeIndex(len(frame), name="step")
     check_finite(frame)
     frame = repair_missing(frame, fill, notes)
@@ -340,8 +366,8 @@ def regular_frequency(index: pd.DatetimeIndex) -> str | None:
 
 def season_for(freq: str) -> int:
     """Seasonal period of a frequency: a day of hours, a week of days, a year of months."""
-    if freq == STEP_FREQ:
-        return 1  # no time column: unknown; --season gives it
+    if is_step_freq(freq):
+        return 1  # no time column, or integer steps: unknown; --season gives it
     offset = pd.tseries.frequencies.to_offset(freq)
     name = offset.rule_code
     if name in ("B", "C"):

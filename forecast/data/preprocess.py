@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from forecast.data import calendar
 from forecast.data.split import Split, split_rows, window_counts
+from forecast.data.steps import is_step_freq
 from forecast.errors import ForecastError
 
 FORMAT_VERSION = 1
@@ -244,7 +245,7 @@ def _numbers(v, n: int) -> bool:
 
 
 def _valid_freq(v) -> bool:
-    if v == "step":  # no time column (forecast.data.io.STEP_FREQ)
+    if is_step_freq(v):  # no time column, or integer time steps (forecast.data.steps)
         return True
     try:
         pd.tseries.frequencies.to_offset(v)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.data.io import STEP_FREQ, season_for, span
+from forecast.data.io import season_for, span
+from forecast.data.steps import is_step_freq
 
 MIN_SERIES_ROWS = 10  # shorter series are listed as skipped
 OUTLIER_Z = 3.5
@@ -78,7 +79,7 @@ def acf(y: np.ndarray, max_lag: int) -> np.ndarray:
 def candidate_periods(freq: str, n_rows: int) -> list[int]:
     """Periods to try: those of the frequency (in rows), or every lag without a time column."""
     limit = min(MAX_LAG, n_rows // 3)
-    if freq == STEP_FREQ:
+    if is_step_freq(freq):
         return list(range(2, limit + 1))
     offset = pd.tseries.frequencies.to_offset(freq)
     code = offset.rule_code.split("-")[0]

@@ -1,8 +1,9 @@
 """The time column: find it, combine a date and a time-of-day column, and parse it.
 
 Handles text dates (day first where the file shows it), timestamps already parsed (parquet), epoch
-seconds or milliseconds in a column named like a time, and numeric years (``1700.0`` → annual).
-``--time-col none`` (``NO_TIME``) means there is no time column: rows are consecutive steps.
+seconds or milliseconds in a column named like a time, numeric years (``1700.0`` → annual) and
+integer time steps (``0, 1, 2 …``: a step index, ``forecast.data.steps``). ``--time-col none``
+(``NO_TIME``) means there is no time column: rows are consecutive steps.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ EPOCH_HINTS = ("time", "timestamp", "epoch", "unix", "ts")
 
 
 YEAR_NAMES = ("year", "yr", "years")
+
+
+# Names of a step index: a column of increasing whole numbers counting the rows' time steps.
+STEP_NAMES = ("step", "steps", "t", "index", "idx", "time_idx", "timestep", "time_step", "tick")
 
 
 NO_TIME = "none"  # --time-col none: rows are consecutive steps
@@ -91,9 +96,41 @@ def detect_time_column(raw: pd.DataFrame) -> str | None:
         if numeric[col] and is_epoch_name(col) and epoch_unit(raw[col]) is not None:
             return col
     for col in raw.columns:
+        if numeric[col] and is_step_name(col) and whole_numbers(raw[col]):
+            return col
+    for col in raw.columns:
         if not numeric[col] and looks_like_dates(raw[col]):
             return col
     return None
+
+
+def is_step_name(name) -> bool:
+    """True for the names of a step index (``step``, ``t``, ``index``, ``time_idx`` …)."""
+    return str(name).lower() in STEP_NAMES
+
+
+def whole_numbers(values: pd.Series) -> bool:
+    """True for a numeric (not boolean) column of finite whole numbers, none missing."""
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    numbers = values.to_numpy(dtype="float64")
+    return bool(len(numbers)) and bool(
+        np.all(np.isfinite(numbers) & (numbers == np.round(numbers)))
+    )
+
+
+def is_step_index(values: pd.Series, name: str) -> bool:
+    """Whether the time column ``name`` counts time steps: whole numbers that are neither years
+    (in a column named like a year) nor, unless the name says steps, epoch seconds."""
+    if not whole_numbers(values):
+        return False
+    numbers = values.to_numpy(dtype="float64")
+    if (
+        name.lower() in YEAR_NAMES
+        and YEAR_RANGE[0] <= numbers.min() <= numbers.max() <= YEAR_RANGE[1]
+    ):
+        return False
+    return is_step_name(name) or epoch_unit(values) is None
 
 
 def looks_like_dates(values: pd.Series) -> bool:
@@ -252,8 +289,8 @@ def parse_numeric_times(values: pd.Series, name: str) -> pd.DatetimeIndex:
     if unit is not None:
         return pd.DatetimeIndex(pd.to_datetime(numbers, unit=unit))
     raise ForecastError(
-        f"time column {name!r} holds plain numbers ({low:g} … {high:g}), neither years (in a "
-        "column named year) nor epoch seconds (1e8 … 1e10); name the real time column with "
+        f"time column {name!r} holds numbers that are not whole ({low:g} … {high:g}): neither "
+        "years, epoch seconds nor integer time steps; name the real time column with "
         "--time-col, or pass --time-col none if rows are consecutive steps"
     )
 

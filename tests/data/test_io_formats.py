@@ -181,9 +181,10 @@ def test_epoch_timestamps(write_csv, name, scale):
     assert list(s.frame.columns) == ["y", "x"]
 
 
-def test_plain_numbers_in_a_time_column_are_refused_with_the_fix(write_csv):
-    path = write_csv(pd.DataFrame({"time": np.arange(30), "y": np.arange(30.0)}))
-    with pytest.raises(ForecastError, match=r"holds plain numbers \(0 … 29\).*--time-col none"):
+def test_fractional_numbers_in_a_time_column_are_refused_with_the_fix(write_csv):
+    # whole numbers are integer time steps (tests/data/test_step_index.py)
+    path = write_csv(pd.DataFrame({"time": np.arange(30) / 4, "y": np.arange(30.0)}))
+    with pytest.raises(ForecastError, match=r"not whole \(0 … 7.25\).*--time-col none"):
         read_series(path)
 
 
