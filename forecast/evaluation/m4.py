@@ -189,9 +189,9 @@ def naive2(insample, horizon: int, season: int) -> np.ndarray:
     return np.full(horizon, adjusted[-1]) * indices
 
 
-def ses(x, horizon: int) -> np.ndarray:
-    """Simple exponential smoothing with the smoothing parameter and the initial level that
-    minimise the in-sample one-step mean squared error (R's ``forecast::ses``), ``(horizon,)``."""
+def ses_parameters(x) -> tuple[float, float]:
+    """``(alpha, l0)`` of simple exponential smoothing that minimise the in-sample one-step
+    mean squared error (R's ``forecast::ses``)."""
     x = _array(x)
     steps = np.arange(x.size)
 
@@ -202,16 +202,24 @@ def ses(x, horizon: int) -> np.ndarray:
         errors = x - np.concatenate(([0.0], zero_start[:-1]))
         decay = (1.0 - alpha) ** steps
         l0 = float(errors @ decay) / float(decay @ decay)
-        sse = float(np.sum((errors - l0 * decay) ** 2))
-        return sse, zero_start[-1] + (1.0 - alpha) ** x.size * l0
+        return float(np.sum((errors - l0 * decay) ** 2)), l0
 
     # a coarse grid first: the error need not be unimodal in alpha
     grid = np.linspace(*_ALPHA_BOUNDS, 41)
     best = int(np.argmin([fit(a)[0] for a in grid]))
     low, high = grid[max(best - 1, 0)], grid[min(best + 1, grid.size - 1)]
     found = minimize_scalar(lambda a: fit(a)[0], bounds=(low, high), method="bounded")
-    alpha = found.x if found.fun <= fit(grid[best])[0] else grid[best]
-    return np.full(horizon, fit(alpha)[1])
+    alpha = float(found.x) if found.fun <= fit(grid[best])[0] else float(grid[best])
+    return alpha, fit(alpha)[1]
+
+
+def ses(x, horizon: int) -> np.ndarray:
+    """Simple exponential smoothing with the smoothing parameter and the initial level that
+    minimise the in-sample one-step mean squared error (R's ``forecast::ses``), ``(horizon,)``."""
+    x = _array(x)
+    alpha, l0 = ses_parameters(x)
+    level = lfilter([alpha], [1.0, alpha - 1.0], x)[-1] + (1.0 - alpha) ** x.size * l0
+    return np.full(horizon, level)
 
 
 def theta_classic(x, horizon: int) -> np.ndarray:
