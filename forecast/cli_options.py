@@ -124,7 +124,10 @@ def fit_options(func):
         click.option("--units", type=int, help=f"Recurrent units per layer. [default: {d.units}]"),
         click.option("--seed", type=int, help=f"Random seed. [default: {d.seed}]"),
         click.option(
-            "--split", help="Chronological train,val,test fractions. [default: 0.7,0.15,0.15]"
+            "--split",
+            help="Chronological train,val,test fractions; or auto,VAL,TEST row counts: the last "
+            "TEST rows of each series test, the VAL rows before them validate, the rest trains. "
+            "[default: 0.7,0.15,0.15]",
         ),
         click.option(
             "--norm",

@@ -96,7 +96,9 @@ class FitOptions:
         batch_size: training batch size.
         units: recurrent units per layer.
         seed: random seed for weights and shuffling.
-        split: train / validation / test fractions, chronological.
+        split: train / validation / test fractions, chronological; or row counts
+            ``("auto", VAL, TEST)``: each series' last TEST rows test, the VAL before them
+            validate, the rest trains.
         norm: ``"window"`` (relative to the last observed row), ``"global"`` (train z-score) or
             ``"level"`` (the target in logs, every window relative to its level: the mean of its
             last season of rows; for positive series of different levels, ``--series``).
@@ -150,7 +152,7 @@ class FitOptions:
     batch_size: int = 64
     units: int = 64
     seed: int = 42
-    split: tuple[float, float, float] = field(default=(0.7, 0.15, 0.15))
+    split: tuple = field(default=(0.7, 0.15, 0.15))
     norm: str | None = None
     loss: str | None = None
     season: int | None = None
@@ -205,21 +207,42 @@ class FitOptions:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-def parse_split(value: str | tuple | list) -> tuple[float, float, float]:
-    """Parse ``"0.7,0.15,0.15"`` (or a sequence) into three fractions that sum to 1."""
+def parse_split(value: str | tuple | list) -> tuple:
+    """Parse ``"0.7,0.15,0.15"`` (or a sequence) into three fractions that sum to 1, or
+    ``"auto,48,24"`` into row counts ``("auto", 48, 24)``: each series' last 24 rows test, the
+    48 before them validate, the rest trains (``forecast.data.split``)."""
     parts = value.split(",") if isinstance(value, str) else list(value)
+    if len(parts) == 3 and str(parts[0]).strip().lower() == AUTO:
+        return (AUTO, *split_counts(value, parts[1:]))
     try:
         fractions = tuple(float(p) for p in parts)
     except (TypeError, ValueError):
         raise ForecastError(
-            f"--split {value!r} is not three numbers; use e.g. --split 0.7,0.15,0.15"
+            f"--split {value!r} is not three numbers; use e.g. --split 0.7,0.15,0.15 (fractions) "
+            "or --split auto,48,48 (row counts)"
         ) from None
     if len(fractions) != 3 or any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-6:
         raise ForecastError(
             f"--split {value!r} must be three positive fractions summing to 1 "
-            "(train,val,test); use e.g. --split 0.7,0.15,0.15"
+            "(train,val,test), or auto,VAL,TEST row counts; use e.g. --split 0.7,0.15,0.15 or "
+            "--split auto,48,48"
         )
     return fractions  # type: ignore[return-value]
+
+
+def split_counts(value, parts: list) -> tuple[int, int]:
+    """The validation and test row counts of ``--split auto,VAL,TEST`` (both at least 1)."""
+    counts = []
+    for part in parts:
+        text = str(part).strip()
+        whole = (isinstance(part, int) and not isinstance(part, bool)) or text.isdigit()
+        counts.append(int(text) if whole else -1)
+    if counts[0] < 1 or counts[1] < 1:
+        raise ForecastError(
+            f"--split {value!r}: after 'auto' give whole row counts of at least 1 (validation, "
+            "test); use e.g. --split auto,48,48"
+        )
+    return counts[0], counts[1]
 
 
 def validate(options: FitOptions) -> None:

@@ -24,6 +24,7 @@ from forecast import runs
 from forecast.commands.backtest_folds import FoldScores, FoldTask, run_fold_task
 from forecast.config import FitOptions
 from forecast.data.prepared import load_series_for
+from forecast.data.split import held_out_share
 from forecast.errors import ForecastError
 from forecast.evaluation.folds import Fold, default_fold_size, fold_bounds
 from forecast.evaluation.significance import dm_test
@@ -67,7 +68,8 @@ def check_request(
 
 def plan_folds(n_rows: int, options: FitOptions, folds: int, fold_size: int | None) -> list[Fold]:
     """The K folds of a series of ``n_rows`` rows (a ``ForecastError`` if it is too short)."""
-    size = fold_size or default_fold_size(n_rows, folds, options.split[2], options.horizon)
+    share = held_out_share(options.split, n_rows)
+    size = fold_size or default_fold_size(n_rows, folds, share, options.horizon)
     return fold_bounds(n_rows, folds, size, options.window, options.horizon)
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.data.layout import Layout
-from forecast.data.split import Split, split_rows, window_counts
+from forecast.data.split import Split, check_counts, enough_windows, split_rows
 from forecast.errors import ForecastError
 
 SHOWN_NAMES = 12  # names listed in an error message
@@ -138,13 +138,15 @@ def check_same(frames: list[pd.DataFrame], freqs: dict[str, str], names, column:
             )
 
 
-def min_rows(window: int, horizon: int, fractions, season: int) -> int:
-    """Fewest rows a series needs: a window in each split, and a season of history before its
-    first test forecast (the seasonal-naive baseline)."""
+def min_rows(window: int, horizon: int, spec, season: int) -> int:
+    """Fewest rows a series needs: a window in each split (``spec``: fractions or row counts;
+    no test window when it holds no test rows), and a season of history before its first test
+    forecast (the seasonal-naive baseline)."""
+    check_counts(spec, horizon)
     n = window + horizon
     while True:
-        split = split_rows(n, fractions)
-        if min(window_counts(split, window, horizon)) >= 1 and split.val_end >= season:
+        split = split_rows(n, spec)
+        if enough_windows(split, window, horizon, spec) and split.val_end >= season:
             return n
         n += 1
 
@@ -178,9 +180,10 @@ def keep_long_enough(series, window: int, horizon: int, fractions, season: int):
     return replace(series, frame=series.frame.iloc[rows], layout=kept), [note]
 
 
-def splits(layout: Layout, fractions) -> list[Split]:
-    """Chronological split of each series, in its own row numbers."""
-    return [split_rows(int(n), fractions) for n in layout.lengths()]
+def splits(layout: Layout, spec) -> list[Split]:
+    """Chronological split of each series, in its own row numbers (``spec``: fractions, or row
+    counts: every series' last rows)."""
+    return [split_rows(int(n), spec) for n in layout.lengths()]
 
 
 def panel_origins(

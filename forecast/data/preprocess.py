@@ -13,31 +13,33 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
+from forecast.config import parse_split
 from forecast.data import calendar
-from forecast.data.split import Split, split_rows, window_counts
+from forecast.data.split import Split, check_counts, describe, enough_windows, split_rows
 from forecast.data.steps import is_step_freq
 from forecast.errors import ForecastError
 
 FORMAT_VERSION = 1
 
 
-def rows_needed(window: int, horizon: int, fractions: tuple[float, float, float]) -> int:
-    """Smallest row count that gives at least one window in each split."""
+def rows_needed(window: int, horizon: int, spec) -> int:
+    """Smallest row count that gives at least one window in each split (``spec``: fractions or
+    row counts, ``forecast.data.split``; no test window when it holds no test rows)."""
+    check_counts(spec, horizon)
     n = window + horizon
-    while min(window_counts(split_rows(n, fractions), window, horizon)) < 1:
+    while not enough_windows(split_rows(n, spec), window, horizon, spec):
         n += 1
     return n
 
 
-def check_enough_rows(n_rows: int, window: int, horizon: int, fractions) -> Split:
+def check_enough_rows(n_rows: int, window: int, horizon: int, spec) -> Split:
     """The split of ``n_rows``, or a ``ForecastError`` saying how many rows are needed."""
-    split = split_rows(n_rows, fractions)
-    if min(window_counts(split, window, horizon)) < 1:
-        need = rows_needed(window, horizon, fractions)
+    split = split_rows(n_rows, spec)
+    if not enough_windows(split, window, horizon, spec):
+        need = rows_needed(window, horizon, spec)
         raise ForecastError(
-            f"--window {window} and --horizon {horizon} need at least {need} rows for the "
-            f"{'/'.join(f'{f:g}' for f in fractions)} split; the CSV has {n_rows}. "
-            "Use a smaller --window or --horizon."
+            f"--window {window} and --horizon {horizon} need at least {need} rows for "
+            f"{describe(spec)}; the CSV has {n_rows}. Use a smaller --window or --horizon."
         )
     return split
 
@@ -244,6 +246,14 @@ def _numbers(v, n: int) -> bool:
     )
 
 
+def _valid_split(v) -> bool:
+    """Three fractions summing to 1, or row counts ``["auto", VAL, TEST]`` (``--split``)."""
+    try:
+        return isinstance(v, list) and parse_split(v) == tuple(v)
+    except ForecastError:
+        return False
+
+
 def _valid_freq(v) -> bool:
     if is_step_freq(v):  # no time column, or integer time steps (forecast.data.steps)
         return True
@@ -267,7 +277,7 @@ def _valid(name: str, v, d: dict) -> bool:
         "horizon": lambda: _is_int(v) and v >= 1,
         "norm": lambda: v in ("window", "global", "level"),
         "season": lambda: _is_int(v) and v >= 1,
-        "split": lambda: _numbers(v, 3) and all(x > 0 for x in v) and abs(sum(v) - 1) < 1e-6,
+        "split": lambda: _valid_split(v),
         "mean": lambda: _numbers(v, n),
         "scale": lambda: _numbers(v, n) and all(x > 0 for x in v),
         "n_rows": lambda: _is_int(v) and v >= 1,
