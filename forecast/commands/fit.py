@@ -26,7 +26,7 @@ from forecast.evaluation.baselines import lazy_baselines
 from forecast.evaluation.combination import combination_section, combination_weight, combined
 from forecast.evaluation.gbm import gbm_forecast
 from forecast.evaluation.intervals import coverage, interval_metrics, origin_widths
-from forecast.evaluation.scoring import evidence, score_all, series_means
+from forecast.evaluation.scoring import evidence, owa, score_all, series_means
 from forecast.evaluation.verdict import decide
 from forecast.reporting.thin_evidence import verdict_hint
 from forecast.runs import file_sha256
@@ -120,6 +120,9 @@ def fit_run(
     if options.combine == "linear" and linear_model is not None:
         linear_val = predict_lazy(linear_model, prepared, "val")
         metrics["combination"] = combination_for(prepared, model, linear_val, predicted, baselines)
+        if "naive2" in metrics["baselines"]:
+            naive2 = metrics["baselines"]["naive2"]
+            metrics["combination"]["owa"] = owa(metrics["combination"], naive2)
     data = None if bundle_data else str(csv)  # as the user gave it; a DataFrame has no file
     metrics["verdict_hint"] = verdict_hint(metrics, data, options, len(prepared.series.frame))
     metrics["verdict"] = decide(metrics).to_dict()  # the decision the verdict line renders
@@ -269,6 +272,7 @@ def build_metrics(
         "test_end": test_end,
         **evidence(actual, predicted, baselines),
         **series_section(prepared, scored),
+        **({"owa": scored["owa"]} if "owa" in scored else {}),  # M4's, against Naive2
     }
 
 

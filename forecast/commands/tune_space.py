@@ -56,6 +56,7 @@ def space(start: FitOptions, series: Series) -> dict[str, list]:
     A linear model searches only the window, norm and calendar; a frequency without a calendar
     cycle it can resolve does not search the calendar.
     """
+    start = start.plain()  # options left to the data start from the fixed defaults
     season = start.season or season_for(series.freq)
     # --series: capped by the shortest series, so that every trial scores the same series
     rows = shortest_kept(series, start.window, start.horizon, start.split, season)

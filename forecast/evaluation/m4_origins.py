@@ -42,14 +42,14 @@ def naive2_at(y: np.ndarray, last: np.ndarray, horizon: int, indices: np.ndarray
 
 
 def theta_at(
-    y: np.ndarray, last: np.ndarray, horizon: int, indices: np.ndarray, train_end: int
+    y: np.ndarray, last: np.ndarray, horizon: int, indices: np.ndarray, alpha: float
 ) -> np.ndarray:
-    """``(n_origins, horizon)`` M4 Theta forecasts of one series ``y`` from the rows ``last``;
+    """``(n_origins, horizon)`` M4 Theta forecasts of one series ``y`` from the rows ``last``
+    with smoothing parameter ``alpha`` (``theta2_alpha`` of the deseasonalised training rows);
     negative forecasts become 0, as in M4's code."""
     m = len(indices)
     rows = np.arange(len(y))
     x = y / indices[rows % m]
-    alpha = theta2_alpha(x[:train_end])
     j = rows + 1.0  # time index 1 … n of each row
     n = last + 1.0  # points observed at each origin
     sx, sj = np.cumsum(x)[last], np.cumsum(j)[last]
@@ -71,30 +71,45 @@ def theta2_alpha(x: np.ndarray) -> float:
     return m4.ses_parameters(2.0 * x - (intercept + slope * t))[0]
 
 
-def benchmarks(
-    target: np.ndarray,
-    bounds: list[tuple[int, int, int]],
-    last: np.ndarray,
-    horizon: int,
-    season: int,
-) -> dict[str, np.ndarray]:
-    """``{"naive2": (n_origins, horizon), "theta": (n_origins, horizon)}`` of every origin.
+def fit_params(target: np.ndarray, bounds: list[tuple[int, int, int]], season: int) -> list:
+    """Per series ``(seasonal indices, Theta's alpha)`` from its training rows.
 
     Args:
         target: ``(n_rows,)`` the target in original units, series after series.
         bounds: per series ``(first row, end row, training end row relative to first)``.
-        last: ``(n_origins,)`` the last observed row of each origin (``origin + window - 1``),
-            in ``target``'s row numbers, series after series.
-        horizon: forecast steps.
         season: the run's season.
     """
+    params = []
+    for first, _, train_end in bounds:
+        train = target[first : first + train_end]
+        indices = indices_of(train, season)
+        rows = np.arange(train_end)
+        params.append((indices, theta2_alpha(train / indices[rows % len(indices)])))
+    return params
+
+
+def benchmarks(
+    target: np.ndarray,
+    bounds: list[tuple[int, int, int]],
+    params: list,
+    last: np.ndarray,
+    horizon: int,
+) -> dict[str, np.ndarray]:
+    """``{"naive2": (n_origins, horizon), "theta": (n_origins, horizon)}`` of every origin.
+
+    Args:
+        target, bounds: as ``fit_params``.
+        params: ``fit_params(target, bounds, season)``.
+        last: ``(n_origins,)`` the last observed row of each origin (``origin + window - 1``),
+            in ``target``'s row numbers.
+        horizon: forecast steps.
+    """
     out = {k: np.empty((len(last), horizon)) for k in ("naive2", "theta")}
-    for first, end, train_end in bounds:
+    for (first, end, _), (indices, alpha) in zip(bounds, params, strict=True):
         mine = (last >= first) & (last < end)
         if not mine.any():
             continue
         y, rows = target[first:end], last[mine] - first
-        indices = indices_of(y[:train_end], season)
         out["naive2"][mine] = naive2_at(y, rows, horizon, indices)
-        out["theta"][mine] = theta_at(y, rows, horizon, indices, train_end)
+        out["theta"][mine] = theta_at(y, rows, horizon, indices, alpha)
     return out

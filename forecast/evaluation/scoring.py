@@ -19,7 +19,26 @@ def score_all(prepared: Prepared, predicted: np.ndarray, baselines: dict[str, np
     if prepared.layout is not None:
         scored["per_series"] = score_per_series(prepared, actual, predicted, baselines)
         add_headline(prepared, scored)
+    reference = scored["baselines"].get("naive2")
+    if reference is not None:
+        for scores in (scored, *scored["baselines"].values()):
+            scores["owa"] = owa(scores, reference)
     return scored
+
+
+def owa(scores: dict, naive2: dict) -> float:
+    """M4's overall weighted average relative to Naive2: ``(sMAPE / sMAPE_Naive2 + MASE /
+    MASE_Naive2) / 2``, from the means over series (``mean_smape``, ``mean_mase``) for several
+    series, from ``smape`` and ``mae`` for one (its MASE ratio is its MAE ratio: one scale)."""
+    from forecast.evaluation.m4 import owa as m4_owa
+
+    if "mean_mase" in naive2:
+        keys = ("mean_smape", "mean_mase")
+    else:
+        keys = ("smape", "mae")
+    if not all(k in scores for k in keys):
+        return float("nan")
+    return m4_owa(scores[keys[0]], scores[keys[1]], naive2[keys[0]], naive2[keys[1]])
 
 
 def score_windows(actual, predicted, baselines: dict, scale: float, prep: Preprocessing) -> dict:

@@ -123,6 +123,8 @@ def metrics_rows(metrics: dict) -> tuple[list[str], list[list[str]], list[str]]:
     if scale_free(metrics):
         header = ["forecaster", "mean MASE", "mean sMAPE %", "pooled RMSE", "pooled MAE"]
         header.append("skill vs persistence (pooled RMSE)")
+    if "owa" in metrics:
+        header.append("OWA (M4, vs Naive2)")
     rows = forecaster_rows(metrics)
     body = [[label, *score_cells(metrics, s, number)] for label, s, _ in rows]
     return header, body, [c for _, _, c in rows]

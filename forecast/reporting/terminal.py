@@ -58,10 +58,12 @@ def score_cells(metrics: dict, scores: dict, form=None) -> list[str]:
     persistence = metrics["baselines"]["persistence"]["rmse"]
     skill = 1 - scores["rmse"] / persistence if persistence > 0 else float("nan")
     pooled = [form(scores["rmse"], ".4g"), form(scores["mae"], ".4g")]
+    owa = [form(scores.get("owa"), ".3f")] if "owa" in metrics else []  # M4's, vs Naive2
     if scale_free(metrics):
         heads = [form(scores.get("mean_mase"), ".3f"), form(scores.get("mean_smape"), ".2f")]
-        return heads + pooled + [form(skill, "+.1%")]
-    return pooled + [form(scores["smape"], ".2f"), form(scores["mase"], ".3f"), form(skill, "+.1%")]
+        return heads + pooled + [form(skill, "+.1%")] + owa
+    pooled += [form(scores["smape"], ".2f"), form(scores["mase"], ".3f"), form(skill, "+.1%")]
+    return pooled + owa
 
 
 def headline_note(metrics: dict) -> str:
@@ -82,6 +84,7 @@ def metrics_table(metrics: dict) -> str:
     run: the scale-free columns first, then the pooled ones, and a line saying which is which."""
     rows = forecaster_rows(metrics)
     columns, cell = (SERIES_COLUMNS, 13) if scale_free(metrics) else (COLUMNS, 10)
+    columns = (*columns, "OWA") if "owa" in metrics else columns
     width = max(len(label) for label, _, _ in rows) + 2
     lines = [" " * width + "".join(f"{c:>{cell}}" for c in columns)]
     for label, s, _ in rows:

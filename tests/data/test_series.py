@@ -172,7 +172,8 @@ def test_fit_on_a_real_long_table_scores_every_series_and_pools(stocks_run):
         # each series' own Diebold-Mariano test: the model's sign, a probability
         dm = s["significance"]["vs_persistence"]
         assert 0 <= dm["p_value"] <= 1 and (dm["dm_stat"] < 0) == (s["skill_vs_persistence"] > 0)
-        assert set(s["baselines"]) == {"persistence", "seasonal_naive", "linear"}
+        # M4's Naive2 and Theta: positive monthly prices, several series
+        assert set(s["baselines"]) == {"persistence", "seasonal_naive", "naive2", "theta", "linear"}
         persistence = s["baselines"]["persistence"]["rmse"]
         assert s["skill_vs_persistence"] == pytest.approx(1 - s["rmse"] / persistence)
         n = s["n_test_windows"]

@@ -8,7 +8,14 @@ import pytest
 from scipy.signal import lfilter
 
 from forecast.evaluation import m4
-from forecast.evaluation.m4_origins import benchmarks, indices_of, naive2_at, theta_at
+from forecast.evaluation.m4_origins import (
+    benchmarks,
+    fit_params,
+    indices_of,
+    naive2_at,
+    theta2_alpha,
+    theta_at,
+)
 
 M4 = Path(__file__).resolve().parents[3] / "shared" / "data" / "m4-hourly" / "Hourly-train.csv"
 
@@ -25,7 +32,10 @@ def test_at_the_last_row_they_are_m4s_own_forecasts(k):
     n, last = len(y), np.array([len(y) - 1])
     indices = indices_of(y, 24)
     np.testing.assert_allclose(naive2_at(y, last, 48, indices)[0], m4.naive2(y, 48, 24))
-    np.testing.assert_allclose(theta_at(y, last, 48, indices, n)[0], m4.theta(y, 48, 24), rtol=1e-6)
+    alpha = theta2_alpha(y / indices[np.arange(n) % 24])
+    np.testing.assert_allclose(
+        theta_at(y, last, 48, indices, alpha)[0], m4.theta(y, 48, 24), rtol=1e-6
+    )
 
 
 def test_theta_at_an_earlier_origin_is_a_refit_on_the_rows_up_to_it():
@@ -34,8 +44,8 @@ def test_theta_at_an_earlier_origin_is_a_refit_on_the_rows_up_to_it():
     t = np.arange(120)
     y = 50 + 0.2 * t + 5 * np.sin(2 * np.pi * t / 6) + rng.standard_normal(120)
     indices = indices_of(y[:80], 6)
-    got = theta_at(y, np.array([89, 100]), 5, indices, 80)
     x = y / indices[t % 6]
+    got = theta_at(y, np.array([89, 100]), 5, indices, theta2_alpha(x[:80]))
     j = np.arange(1, 81.0)
     slope, intercept = np.polyfit(j, x[:80], 1)
     alpha = m4.ses_parameters(2 * x[:80] - (intercept + slope * j))[0]
@@ -55,6 +65,7 @@ def test_naive2_by_hand_and_benchmarks_keep_series_apart():
     # last row 2 (phase 0, index 0.5): level 4; steps at phases 1, 0, 1
     np.testing.assert_allclose(naive2_at(y, np.array([2]), 3, indices), [[6.0, 2.0, 6.0]])
     two = np.concatenate([np.arange(1.0, 41.0), 100 + np.arange(40.0)])
-    out = benchmarks(two, [(0, 40, 30), (40, 80, 30)], np.array([35, 75]), 2, 1)
+    bounds = [(0, 40, 30), (40, 80, 30)]
+    out = benchmarks(two, bounds, fit_params(two, bounds, 1), np.array([35, 75]), 2)
     np.testing.assert_allclose(out["naive2"], [[36.0, 36.0], [135.0, 135.0]])
     assert (out["theta"][1] > 100).all() and (out["theta"][0] < 50).all()
