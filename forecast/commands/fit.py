@@ -172,15 +172,13 @@ def combination_for(prepared: Prepared, model, linear_val, predicted, baselines)
     ``linear_val``: the linear baseline's validation forecasts (one prediction serves every run
     of a comparison)."""
     weight = combination_weight(
-        prepared.actual("val"), predict_lazy(model, prepared, "val"), linear_val
+        prepared.lazy_actual("val"), predict_lazy(model, prepared, "val"), linear_val
     )
-    actual = np.asarray(prepared.lazy_actual("test"))
-    fixed = {name: np.asarray(b) for name, b in baselines.items()}
-    section = combination_section(
-        actual, np.asarray(predicted), fixed, weight, prepared.naive_scale()
-    )
+    actual = prepared.lazy_actual("test")
+    section = combination_section(actual, predicted, baselines, weight, prepared.naive_scale())
     if prepared.layout is not None:  # --series: the scale-free headline scores too
-        section.update(series_means(prepared, actual, combined(predicted, fixed["linear"], weight)))
+        mixed = combined(np.asarray(predicted), np.asarray(baselines["linear"]), weight)
+        section.update(series_means(prepared, actual, mixed))
     return section
 
 
