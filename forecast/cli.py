@@ -79,6 +79,11 @@ def fit(
         **flags,
     )
     click.echo(f"\nrun: {run.path}")
+    if run.metrics.get("scored") is False:  # --split auto,VAL,0: no test rows
+        from forecast.reporting.unscored_text import unscored_report
+
+        click.echo(unscored_report(run.metrics).replace("RUN_DIR", str(run.path)))
+        return
     click.echo(fit_report(run.metrics))
 
 

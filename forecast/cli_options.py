@@ -126,8 +126,8 @@ def fit_options(func):
         click.option(
             "--split",
             help="Chronological train,val,test fractions; or auto,VAL,TEST row counts: the last "
-            "TEST rows of each series test, the VAL rows before them validate, the rest trains. "
-            "[default: 0.7,0.15,0.15]",
+            "TEST rows of each series test (0: none; fit then scores nothing), the VAL rows "
+            "before them validate, the rest trains. [default: 0.7,0.15,0.15]",
         ),
         click.option(
             "--norm",

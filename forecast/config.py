@@ -97,8 +97,8 @@ class FitOptions:
         units: recurrent units per layer.
         seed: random seed for weights and shuffling.
         split: train / validation / test fractions, chronological; or row counts
-            ``("auto", VAL, TEST)``: each series' last TEST rows test, the VAL before them
-            validate, the rest trains.
+            ``("auto", VAL, TEST)``: each series' last TEST rows test (0: none, nothing is
+            scored), the VAL before them validate, the rest trains.
         norm: ``"window"`` (relative to the last observed row), ``"global"`` (train z-score) or
             ``"level"`` (the target in logs, every window relative to its level: the mean of its
             last season of rows; for positive series of different levels, ``--series``).
@@ -210,7 +210,8 @@ class FitOptions:
 def parse_split(value: str | tuple | list) -> tuple:
     """Parse ``"0.7,0.15,0.15"`` (or a sequence) into three fractions that sum to 1, or
     ``"auto,48,24"`` into row counts ``("auto", 48, 24)``: each series' last 24 rows test, the
-    48 before them validate, the rest trains (``forecast.data.split``)."""
+    48 before them validate, the rest trains (``forecast.data.split``; a test count of 0 holds
+    no test rows, and ``fit`` scores nothing)."""
     parts = value.split(",") if isinstance(value, str) else list(value)
     if len(parts) == 3 and str(parts[0]).strip().lower() == AUTO:
         return (AUTO, *split_counts(value, parts[1:]))
@@ -231,16 +232,16 @@ def parse_split(value: str | tuple | list) -> tuple:
 
 
 def split_counts(value, parts: list) -> tuple[int, int]:
-    """The validation and test row counts of ``--split auto,VAL,TEST`` (both at least 1)."""
+    """The validation and test row counts of ``--split auto,VAL,TEST`` (VAL ≥ 1, TEST ≥ 0)."""
     counts = []
     for part in parts:
         text = str(part).strip()
         whole = (isinstance(part, int) and not isinstance(part, bool)) or text.isdigit()
         counts.append(int(text) if whole else -1)
-    if counts[0] < 1 or counts[1] < 1:
+    if counts[0] < 1 or counts[1] < 0:
         raise ForecastError(
-            f"--split {value!r}: after 'auto' give whole row counts of at least 1 (validation, "
-            "test); use e.g. --split auto,48,48"
+            f"--split {value!r}: after 'auto' give whole row counts, validation at least 1 and "
+            "test at least 0; use e.g. --split auto,48,48 (auto,48,0: no test rows)"
         )
     return counts[0], counts[1]
 

@@ -33,6 +33,7 @@ from forecast.commands.compare_runs import (
 from forecast.commands.run_writer import BUNDLED_DATA
 from forecast.config import AUTO, FitOptions, with_gbm
 from forecast.data.prepared import load_series_for
+from forecast.data.split import require_test
 from forecast.errors import ForecastError
 from forecast.evaluation.baselines import naive_baselines
 from forecast.evaluation.comparison import (
@@ -88,6 +89,7 @@ def compare(
     if plan.seeds < 1:
         raise ForecastError(f"--seeds {plan.seeds} must be a positive integer; use e.g. --seeds 3")
     check_jobs_for(jobs, options)
+    require_test(options.split, "compare scores every model")
     runs.check_out_dir(out, overwrite)
     series = load_series_for(csv, options)
     # the data may set the window (auto for sub-daily rows); norm and loss keep fit's fixed

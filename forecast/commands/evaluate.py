@@ -6,6 +6,7 @@ from pathlib import Path
 
 from forecast import runs
 from forecast.commands.saved_run import load_run, read_like_run
+from forecast.data.split import require_test
 from forecast.models import saving
 
 
@@ -20,6 +21,7 @@ def evaluate_run(run_dir: Path, csv: Path, log=print, only: str | None = None) -
     from forecast.training.inference import predict_part
 
     model, prep, config = load_run(run_dir)
+    require_test(tuple(prep.split), "evaluate scores a run", "fit it again with test rows, e.g.")
     prepared = reprepare(read_like_run(Path(csv), prep, config, only), prep)
     for note in prepared.series.notes if prep.series is not None else []:
         log(f"note: {note}")

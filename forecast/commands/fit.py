@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast import runs
+from forecast.commands.fit_unscored import Unscored, unscored_metrics, write_unscored
 from forecast.commands.resume import (
     Resumable,
     checked_state,
@@ -20,6 +21,7 @@ from forecast.commands.resume import (
 from forecast.commands.run_writer import RunOutputs, write_run
 from forecast.config import FitOptions, with_gbm
 from forecast.data.prepared import Prepared, load_series_for
+from forecast.data.split import has_test
 from forecast.errors import ForecastError
 from forecast.evaluation import metrics as ev
 from forecast.evaluation.baselines import lazy_baselines
@@ -108,6 +110,14 @@ def fit_run(
         penalty = linear_result.ridge_penalty
         log(f"linear baseline: ridge penalty {penalty:.3g}, chosen on validation")
         baselines["linear"] = predict_lazy(linear_model, prepared)
+    if not has_test(options.split):  # --split auto,VAL,0: save the model, score nothing
+        unscored = Unscored(csv, options, prepared, model, linear_model, result, bundle_data)
+        metrics = {**unscored_metrics(unscored), "defaults": defaults.reasons}
+        if selection is not None:
+            metrics["selection"] = selection.record()
+        metrics["notes"] = list(dict.fromkeys(series.notes))
+        write_unscored(unscored, metrics, out, chief, log)
+        return FitReport(out, metrics, metrics["notes"])
     if with_gbm(options, default=False):
         log("fitting the gradient-boosting baseline on the same windows ...")
         baselines["gbm"] = gbm_forecast(prepared, options.seed, options.calendar != "none")

@@ -73,7 +73,17 @@ def check_counts(spec, horizon: int) -> None:
             raise ForecastError(
                 f"{describe(spec)}: {rows} {part} row(s) per series hold no forecast of "
                 f"--horizon {horizon}; give at least {horizon}"
+                + (" (or 0: no test rows)" if part == "test" else "")
             )
+
+
+def require_test(spec, what: str, fix: str = "give test rows, e.g.") -> None:
+    """Refuse a spec without test rows for a command that scores on them (``what`` does)."""
+    if not has_test(spec):
+        raise ForecastError(
+            f"{what} on the test rows, and {describe(spec)} holds none; {fix} "
+            f"--split {REST},{int(spec[1])},{int(spec[1])}"
+        )
 
 
 def describe(spec) -> str:

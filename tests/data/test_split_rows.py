@@ -29,15 +29,16 @@ from tests.conftest import ROOT
 )
 def test_row_counts_parse(given):
     assert parse_split(given) == ("auto", 48, 24)
+    assert parse_split("auto,48,0") == ("auto", 48, 0)  # no test rows
 
 
-@pytest.mark.parametrize("given", ["auto,0,4", "auto,4.5,1", "auto,-1,2", "auto,x,1", "auto,4,0"])
+@pytest.mark.parametrize("given", ["auto,0,4", "auto,4.5,1", "auto,-1,2", "auto,x,1", "auto,4,-2"])
 def test_bad_row_counts_are_one_line_errors(given):
     with pytest.raises(ForecastError) as error:
         parse_split(given)
     assert str(error.value) == (
-        f"--split {given!r}: after 'auto' give whole row counts of at least 1 (validation, "
-        "test); use e.g. --split auto,48,48"
+        f"--split {given!r}: after 'auto' give whole row counts, validation at least 1 and test "
+        "at least 0; use e.g. --split auto,48,48 (auto,48,0: no test rows)"
     )
 
 
@@ -93,10 +94,20 @@ def test_rows_needed_with_counts_is_hand_computed():
 )
 def test_counts_shorter_than_the_horizon_are_refused(spec, message):
     """More rows would not help: the error names the count, not a row total."""
+    end = " (or 0: no test rows)" if spec[2] == 2 else ""
     for check in (lambda: rows_needed(4, 3, spec), lambda: panel.min_rows(4, 3, spec, 1)):
         with pytest.raises(ForecastError) as error:
             check()
-        assert str(error.value) == message + "--horizon 3; give at least 3"
+        assert str(error.value) == message + "--horizon 3; give at least 3" + end
+
+
+def test_no_test_rows_need_no_test_window():
+    # window 4, horizon 3: 7 train rows + 3 validation rows, and nothing after them
+    spec = ("auto", 3, 0)
+    assert rows_needed(4, 3, spec) == 10 and panel.min_rows(4, 3, spec, 1) == 10
+    assert check_enough_rows(10, 4, 3, spec) == Split(10, 7, 10)
+    assert window_counts(Split(10, 7, 10), 4, 3) == (1, 1, 0)
+    assert rows_needed(4, 3, ("auto", 3, 3)) == 13  # one test window more: 3 rows
 
 
 def test_every_series_is_split_by_its_own_last_rows():
@@ -154,3 +165,63 @@ def test_fit_with_row_counts_scores_the_last_rows_of_each_series(tmp_path, write
     with pytest.raises(ForecastError, match="split"):
         Preprocessing.from_dict(bad)
     assert Preprocessing.from_dict(prep).split == ["auto", 6, 5]
+
+
+def test_fit_without_test_rows_trains_saves_and_scores_nothing(tmp_path, sine_csv):
+    """--split auto,12,0: fit trains (early stopping on the last 12 rows), writes a run that
+    predict (in a new process) uses, and says it scored nothing; evaluate and compare, which
+    score on test rows, refuse it in one line."""
+    out = tmp_path / "run"
+    tiny = ["--window", "8", "--horizon", "3", "--epochs", "2", "--units", "4", "--quiet"]
+    fixed = ["--segment", "1", "--norm", "window", "--loss", "mse", "--split", "auto,12,0"]
+    result = CliRunner().invoke(cli, ["fit", str(sine_csv), *tiny, *fixed, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "--split auto,12,0 holds no test rows: nothing was scored (no test RMSE" in result.stdout
+    assert f"forecast predict {out}" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == [
+        "baseline_linear.keras",
+        "config.json",
+        "history.csv",
+        "loss.png",
+        "metrics.json",
+        "model.keras",
+        "preprocessing.json",
+    ]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["scored"] is False and metrics["n_test_windows"] == 0
+    assert "rmse" not in metrics and "baselines" not in metrics  # nothing was scored
+    # 200 rows, the last 12 validate: 12 - 3 + 1 = 10 validation windows, 188 - 8 - 3 + 1 train
+    assert metrics["n_val_windows"] == metrics["validation"]["n_windows"] == 10
+    assert metrics["n_train_windows"] == 178
+    assert "optimistic" in metrics["validation"]["note"]
+    widths = metrics["intervals"]
+    assert len(widths["80"]) == 3 and all(
+        w95 >= w80 for w80, w95 in zip(*widths.values(), strict=True)
+    )
+    assert 0 <= metrics["combination"]["weight"] <= 1
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "forecast", "predict", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    future = pd.read_csv(out / "future.csv")
+    assert len(future) == 3 and future["timestamp"].iloc[0] == "2020-07-19"  # day 200
+    spread = (future["upper_80"] - future["predicted"]).to_numpy()
+    # predict uses the validation widths (future.csv holds 6 significant digits)
+    assert spread == pytest.approx(widths["80"], abs=1e-3)
+    refused = CliRunner().invoke(cli, ["evaluate", str(out), str(sine_csv)])
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        "error: evaluate scores a run on the test rows, and --split auto,12,0 holds none; fit it "
+        "again with test rows, e.g. --split auto,12,12\n"
+    )
+    refused = CliRunner().invoke(cli, ["compare", str(sine_csv), "--split", "auto,12,0"])
+    assert (
+        refused.exit_code == 2 and "compare scores every model on the test rows" in refused.stderr
+    )
