@@ -37,6 +37,7 @@ def window_choices(start: FitOptions, season: int, n_rows: int) -> list[int]:
     Returns:
         Sorted distinct window lengths, never empty (the starting window was already checked).
     """
+    start = start.plain()  # options left to the data start from the fixed defaults
     base = season if season > 1 else start.horizon
     fits = []
     for k in WINDOW_MULTIPLES:

@@ -195,7 +195,7 @@ def test_search_starts_from_given_options_and_stays_in_the_space(sine_csv, tmp_p
     assert result.exit_code == 0, result.output
     calls = fake_runner.calls
     assert len(calls) == 6
-    assert calls[0] == FitOptions(window=14, horizon=3, epochs=1, units=4)
+    assert calls[0] == FitOptions(window=14, horizon=3, epochs=1, units=4).plain()
     series = read_series(sine_csv)
     choices = tune_space.space(calls[0], series)
     for options in calls:
