@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import hashlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -202,9 +203,22 @@ def replace_dir(src: Path, dst: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def finite_or_null(value):
+    """``value`` with every NaN or infinite float replaced by ``None`` (JSON ``null``: a score
+    that is undefined, e.g. MASE on a series its seasonal naive forecasts exactly)."""
+    if isinstance(value, dict):
+        return {k: finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_null(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def write_json(path: Path, data: dict) -> None:
-    """Write JSON (2-space indent, no NaN literals) to ``path``."""
-    text = json.dumps(data, indent=2, allow_nan=False, default=float)
+    """Write JSON (2-space indent; undefined scores as ``null``, never NaN literals) to
+    ``path``."""
+    text = json.dumps(finite_or_null(data), indent=2, allow_nan=False, default=float)
     path.write_text(text + "\n")
 
 

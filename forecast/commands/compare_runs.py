@@ -134,6 +134,7 @@ def run_cost(options: FitOptions, n_features: int) -> float:
 
     if options.model == "linear":
         return 0.0
+    options = options.plain()  # unset options: the fixed defaults
     segment = options.segment if isinstance(options.segment, int) else 1
     inputs = options.units if segment > 1 else n_features
     steps = -(-options.window // segment)

@@ -89,7 +89,7 @@ class Search:
 
         key = (window, segment, norm, loss)
         if key in self.scored:
-            return self.scored[key][self.metric]
+            return self.decisive(self.scored[key])
         trial = self.options.replace(window=window, segment=segment, norm=norm, loss=loss)
         full = self.prepare(window, norm)
         data = self.searched(full)
@@ -111,7 +111,14 @@ class Search:
             f"  window {window}, segment {segment}, norm {norm}, loss {loss}: {shown} "
             f"({seconds:.1f}s)"
         )
-        return scores[self.metric]
+        return self.decisive(scores)
+
+    def decisive(self, scores: dict) -> float:
+        """The score that decides: ``self.metric``, or the RMSE where the mean MASE is undefined
+        (every series forecast exactly by its seasonal naive in-sample: a scale of 0, for every
+        candidate alike)."""
+        value = scores[self.metric]
+        return value if np.isfinite(value) else scores["val_rmse"]
 
     def best_of(self, keys: list[tuple]) -> tuple:
         """The key with the lowest score among ``keys`` (each scored if it was not)."""

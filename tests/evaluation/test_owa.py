@@ -40,3 +40,27 @@ def test_owa_recomputed_from_predictions(tmp_path):
     np.testing.assert_allclose(metrics["owa"], 0.5 * (s / s2 + m / m2), rtol=1e-4)
     assert metrics["baselines"]["naive2"]["owa"] == 1.0
     np.testing.assert_allclose(metrics["mean_mase"], m, rtol=1e-4)
+
+
+def test_undefined_mase_is_null_and_the_choice_falls_back_to_rmse(tmp_path):
+    """Series that repeat exactly every season: the in-sample seasonal-naive error is 0, MASE and
+    OWA are undefined (null in metrics.json), and the search decides by validation RMSE."""
+    t = np.arange(300)
+    frames = [
+        pd.DataFrame({"s": name, "step": t, "y": level * (3 + np.sin(2 * np.pi * t / 6))})
+        for name, level in [("a", 1.0), ("b", 10.0)]
+    ]
+    csv = tmp_path / "periodic.csv"
+    pd.concat(frames).to_csv(csv, index=False)
+    out = tmp_path / "run"
+    args = ["fit", str(csv), "--series", "s", "--time-col", "step", "--season", "6"]
+    args += ["--horizon", "3", "--window", "12", "--segment", "6", "--epochs", "1", "--units", "4"]
+    args += ["--loss", "mse", "--quiet", "--out", str(out)]
+    done = subprocess.run([sys.executable, "-m", "forecast", *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["mean_mase"] is None and metrics["owa"] is None
+    grid = metrics["selection"]["grid"]
+    assert all(g["val_mase"] is None for g in grid)
+    best = min(grid, key=lambda g: g["val_rmse"])
+    assert metrics["selection"]["chosen"]["norm"] == best["norm"]
