@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from forecast.config import AUTO, FIXED_DEFAULTS, FitOptions
-from forecast.data.io import STEP_FREQ, Series, season_for
+from forecast.data.io import Series, season_for
 from forecast.data.preprocess import select_columns
+from forecast.data.steps import is_step_freq
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def sub_daily(freq: str) -> bool:
 
 def is_steps(freq: str) -> bool:
     """Whether rows are counted in integer steps (no time column, or a step index)."""
-    return freq.endswith(STEP_FREQ)
+    return is_step_freq(freq)
 
 
 def positive_target(series: Series, options: FitOptions) -> bool:
