@@ -96,13 +96,21 @@ def fit(
     help="Forecast CSV (a PNG is written beside it). [default: RUN_DIR/future.csv]",
 )
 @click.option("--only", help="A --series run: forecast these series only, e.g. AAPL,MSFT.")
-def predict(run_dir: Path, csv: Path | None, out: Path | None, only: str | None) -> None:
+@click.option(
+    "--use",
+    type=click.Choice(["final", "scored"]),
+    default="final",
+    show_default=True,
+    help="'final': final_model.keras, refit on every row (model.keras when the run has none); "
+    "'scored': model.keras, the model metrics.json describes.",
+)
+def predict(run_dir: Path, csv: Path | None, out: Path | None, only: str | None, use: str) -> None:
     """Forecast the next `horizon` steps past the last row of CSV (default: the run's CSV); a
     run trained with --series forecasts every series (first column: the series)."""
     from forecast.results import Run
 
     out = out or run_dir / "future.csv"
-    frame = Run(run_dir).predict(csv, out=out, log=echo_err, only=only)
+    frame = Run(run_dir).predict(csv, out=out, log=echo_err, only=only, use=use)
     click.echo(frame.to_string(index=False))
     click.echo(f"wrote {out} and {out.with_suffix('.png')}")
 
@@ -112,8 +120,9 @@ def predict(run_dir: Path, csv: Path | None, out: Path | None, only: str | None)
 @click.argument("csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--only", help="A --series run: evaluate these series only, e.g. AAPL,MSFT.")
 def evaluate(run_dir: Path, csv: Path, only: str | None) -> None:
-    """Backtest a saved run on the test split of CSV (same split fractions as the run); a run
-    trained with --series is scored per series and pooled."""
+    """Backtest a saved run's scored model.keras on the test split of CSV (same split fractions
+    as the run; final_model.keras has trained on those rows); a run trained with --series is
+    scored per series and pooled."""
     from forecast.reporting.terminal import evaluate_report
     from forecast.results import Run
 

@@ -13,6 +13,7 @@ from forecast.config import (
     CALENDARS,
     COMBINES,
     FILLS,
+    FINALS,
     LOSSES,
     NORMS,
     STRATEGIES,
@@ -185,6 +186,13 @@ def fit_options(func):
             type=click.Choice(COMBINES),
             help="'linear': also report w·model + (1-w)·linear, w fit on validation, as its own "
             f"row with its own significance tests; 'none': do not. [default: {d.combine}]",
+        ),
+        click.option(
+            "--final",
+            type=click.Choice(FINALS),
+            help="'all': after scoring, refit the same configuration on every row "
+            "(final_model.keras, what predict uses); 'none': keep the scored model only. "
+            f"[default: {d.final}]",
         ),
         click.option(
             "--calendar",

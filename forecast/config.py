@@ -63,6 +63,10 @@ COMBINES = ("linear", "none")
 FIXED_DEFAULTS = {"window": 30, "segment": 1, "norm": "window", "loss": "mse"}
 
 
+# --final: refit the scored configuration on every row for predict (forecast.training.refit)
+FINALS = ("all", "none")
+
+
 AUTO = "auto"  # --window auto / --segment auto: chosen on validation (forecast.training.selection)
 
 
@@ -139,6 +143,8 @@ class FitOptions:
             validation windows (``forecast.evaluation.combination``); ``"none"`` does not.
         baselines: ``"default"`` (the command's own set), ``"+gbm"`` (add the gradient-boosting
             baseline, ``forecast.evaluation.gbm``) or ``"-gbm"`` (leave it out).
+        final: ``"all"``: after scoring, refit the same configuration on every row
+            (final_model.keras, ``predict``'s default); ``"none"``: keep the scored model only.
     """
 
     model: str = "gru"
@@ -172,6 +178,7 @@ class FitOptions:
     segment: int | str | None = None
     combine: str = "linear"
     baselines: str = "default"
+    final: str = "all"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "split", parse_split(self.split))
@@ -300,6 +307,8 @@ def validate(options: FitOptions) -> None:
         raise ForecastError(f"dayfirst {options.dayfirst!r} must be true or false")
     if options.combine not in COMBINES:
         raise ForecastError(f"--combine {options.combine!r} is not one of {', '.join(COMBINES)}")
+    if options.final not in FINALS:
+        raise ForecastError(f"--final {options.final!r} is not one of {', '.join(FINALS)}")
     if options.fill not in FILLS:
         raise ForecastError(f"--fill {options.fill!r} is not one of {', '.join(FILLS)}")
     if options.baselines not in BASELINE_SETS:

@@ -107,7 +107,12 @@ class Run:
         return render_fit(self.decision)
 
     def predict(
-        self, data=None, out: str | Path | None = None, log=_silent, only: str | None = None
+        self,
+        data=None,
+        out: str | Path | None = None,
+        log=_silent,
+        only: str | None = None,
+        use: str = "final",
     ) -> pd.DataFrame:
         """The next ``horizon`` steps past the last row of ``data`` (default: the run's own
         training data), as ``forecast predict`` gives them, with the interval bounds.
@@ -118,6 +123,9 @@ class Run:
             out: also write the forecast there (a CSV, and a PNG beside it).
             log: where notes go (default: nowhere).
             only: a ``--series`` run: forecast these series only (``"A,B"``).
+            use: ``"final"``: final_model.keras, the configuration refit on every row (the
+                scored model when the run has none); ``"scored"``: model.keras, the model the
+                metrics describe. The ``model_version`` column says which was used.
         """
         from forecast.commands.predict import predict_future
 
@@ -125,13 +133,14 @@ class Run:
             path = None if data is None else stack.enter_context(data_file(data))
             if out is None:
                 out = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "future.csv"
-            frame, _ = predict_future(self.path, path, Path(out), log=log, only=only)
+            frame, _ = predict_future(self.path, path, Path(out), log=log, only=only, use=use)
         return frame
 
     def evaluate(self, data, only: str | None = None, log=_silent) -> dict:
         """Score the saved model on the test split of ``data`` (same split fractions as the run)
         against the baselines, as ``forecast evaluate`` does: the metrics.json keys of the scores,
-        significance and diagnostics."""
+        significance and diagnostics. The scored model.keras, never final_model.keras, which has
+        trained on the test rows."""
         from forecast.commands.evaluate import evaluate_run
 
         with data_file(data) as path:

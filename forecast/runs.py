@@ -33,6 +33,14 @@ MODEL_FILE = "model.keras"
 LINEAR_FILE = "baseline_linear.keras"
 
 
+# the same configuration refit on every row (forecast.training.refit): predict's default model,
+# and the linear baseline refit likewise for the ``combined`` column
+FINAL_FILE = "final_model.keras"
+
+
+FINAL_LINEAR_FILE = "final_linear.keras"
+
+
 def default_run_dir(model: str, root: Path = Path("runs")) -> Path:
     """``runs/<YYYYmmdd-HHMMSS>-<model>``, made unique with a counter if needed.
 

@@ -359,19 +359,19 @@ def other_columns(csv):
 
 # (case id, command, how to damage the copied run dir, CSV to pass (None: none), fragment)
 RUN_CASES = [
-    (
+    (  # predict forecasts with final_model.keras (the scored model refit on every row)
         "empty_model_predict",
         "predict",
-        lambda r: empty(r / "model.keras"),
+        lambda r: empty(r / "final_model.keras"),
         "same",
-        "model.keras is missing or empty; re-run `forecast fit` to recreate it",
+        "final_model.keras is missing or empty; re-run `forecast fit` to recreate it",
     ),
     (
         "truncated_model_predict",
         "predict",
-        lambda r: truncate(r / "model.keras"),
+        lambda r: truncate(r / "final_model.keras"),
         "same",
-        "model.keras cannot be loaded (",
+        "final_model.keras cannot be loaded (",
     ),
     (
         "truncated_model_evaluate",

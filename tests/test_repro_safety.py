@@ -25,9 +25,13 @@ def invoke(*args):
 
 
 def timing_free(metrics: dict) -> dict:
-    """metrics.json without wall-clock measurements."""
-    timing = re.compile(r"(_seconds|_per_second|latency)")
-    return {k: v for k, v in metrics.items() if not timing.search(k)}
+    """metrics.json without wall-clock measurements (nested ones too: ``final.seconds``)."""
+    timing = re.compile(r"(seconds|_per_second|latency)")
+    return {
+        k: timing_free(v) if isinstance(v, dict) else v
+        for k, v in metrics.items()
+        if not timing.search(k)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +106,12 @@ def test_a_lambda_layer_in_model_keras_is_refused_and_never_run(two_runs, tmp_pa
         "refused (Keras safe_mode). Only load run directories made by `forecast fit`"
     )
     assert not marker.exists()
-    result = invoke("predict", run)
+    result = invoke("predict", run, "--use", "scored")
     assert result.exit_code == 2 and "refused (Keras safe_mode)" in result.stderr
+    shutil.copyfile(run / "model.keras", run / "final_model.keras")  # predict's default model
+    result = invoke("predict", run)
+    assert result.exit_code == 2 and "final_model.keras contains code" in result.stderr
+    assert not marker.exists()
 
 
 def test_recorded_data_path_is_used_only_if_present_and_named(two_runs, tmp_path):

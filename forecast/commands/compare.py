@@ -30,6 +30,7 @@ from forecast.commands.compare_runs import (
     save_shared,
     train_run,
 )
+from forecast.commands.final_model import refit_best
 from forecast.commands.run_writer import BUNDLED_DATA
 from forecast.config import AUTO, FitOptions, with_gbm
 from forecast.data.prepared import load_series_for
@@ -117,7 +118,9 @@ def compare(
         log(line)
     baselines = naive_baselines(prepared)
     log("training the linear baseline once ...")
-    linear_model, _ = train_one("linear", prepared, options.replace(model="linear"), verbose=0)
+    linear_model, linear_result = train_one(
+        "linear", prepared, options.replace(model="linear"), verbose=0
+    )
     baselines["linear"] = predict_part(linear_model, prepared)
     linear_val = predict_part(linear_model, prepared, "val")  # for every run's combination
     if with_gbm(options, default=True):  # compare shows it unless --baselines -gbm
@@ -143,6 +146,7 @@ def compare(
         write_comparison(
             tmp, rows, results, prepared, baselines, csv, options, seeds, interrupted=interrupted
         )
+        refit_best(tmp, results, prepared, linear_result, verbose, log)  # predict's model
     return CompareResult(out, rows, results, series.notes, interrupted, len(outcomes), len(tasks))
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast import runs
+from forecast.commands.final_model import fit_final
 from forecast.commands.fit_unscored import Unscored, unscored_metrics, write_unscored
 from forecast.commands.resume import (
     Resumable,
@@ -100,7 +101,7 @@ def fit_run(
     # every (n_test, horizon) forecast is a WindowArray, read a block of origins at a time
     baselines = lazy_baselines(prepared)
     if options.model == "linear":
-        linear_model = None
+        linear_model = linear_result = None
         baselines["linear"] = predict_lazy(model, prepared)
     else:
         log("training the linear baseline on the same windows ...")
@@ -116,7 +117,9 @@ def fit_run(
         if selection is not None:
             metrics["selection"] = selection.record()
         metrics["notes"] = list(dict.fromkeys(series.notes))
-        write_unscored(unscored, metrics, out, chief, log)
+        final = fit_final(options, prepared, result, linear_result, verbose, log)
+        metrics.update({"final": final.record} if final is not None else {})
+        write_unscored(unscored, metrics, out, chief, log, final)
         return FitReport(out, metrics, metrics["notes"])
     if with_gbm(options, default=False):
         log("fitting the gradient-boosting baseline on the same windows ...")
@@ -136,6 +139,8 @@ def fit_run(
     data = None if bundle_data else str(csv)  # as the user gave it; a DataFrame has no file
     metrics["verdict_hint"] = verdict_hint(metrics, data, options, len(prepared.series.frame))
     metrics["verdict"] = decide(metrics).to_dict()  # the decision the verdict line renders
+    final = fit_final(options, prepared, result, linear_result, verbose, log)  # predict's model
+    metrics.update({"final": final.record} if final is not None else {})
     if not chief:
         log(f"this worker is not the chief: the chief writes {out}")
         return FitReport(out, metrics, metrics["notes"])
@@ -144,7 +149,7 @@ def fit_run(
             outputs = RunOutputs(
                 csv, options, prepared, model, linear_model, result, predicted, baselines, metrics
             )
-            write_run(tmp, replace(outputs, widths=widths, bundle_data=bundle_data))
+            write_run(tmp, replace(outputs, widths=widths, bundle_data=bundle_data, final=final))
             board = tensorboard_dir(out, options)
             if board is not None and board.is_dir():  # the closed-form linear model writes none
                 shutil.move(board, tmp / "tensorboard")
@@ -268,6 +273,7 @@ def build_metrics(
         "beats_persistence": scored["beats_persistence"],
         "skill_vs_linear": ev.skill(scored["rmse"], linear_rmse),
         "best_epoch": result.best_epoch,
+        **({"member_best_epochs": list(result.member_best_epochs)} if options.ensemble > 1 else {}),
         "n_train_windows": len(prepared.starts["train"]),
         "n_val_windows": len(prepared.starts["val"]),
         "norm": p.norm,

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from forecast import runs
+from forecast.commands.final_model import FinalModels, save_final
 from forecast.commands.resume import checkpoint_dir
 from forecast.commands.run_writer import BUNDLED_DATA, RunOutputs, history_frame, run_config
 from forecast.config import FitOptions
@@ -100,8 +101,11 @@ def unscored_metrics(run: Unscored) -> dict:
     return metrics
 
 
-def write_unscored(run: Unscored, metrics: dict, out: Path, chief: bool, log) -> None:
-    """The run directory ``out`` (staged, renamed into place when complete)."""
+def write_unscored(
+    run: Unscored, metrics: dict, out: Path, chief: bool, log, final: FinalModels | None = None
+) -> None:
+    """The run directory ``out`` (staged, renamed into place when complete; ``final``: the
+    configuration refit on every row, final_model.keras)."""
     if not chief:
         log(f"this worker is not the chief: the chief writes {out}")
         return
@@ -115,6 +119,7 @@ def write_unscored(run: Unscored, metrics: dict, out: Path, chief: bool, log) ->
         run.model.save(tmp / runs.MODEL_FILE)
         if run.linear_model is not None:
             run.linear_model.save(tmp / runs.LINEAR_FILE)
+        save_final(tmp, final)
         if run.bundle_data:
             shutil.copyfile(run.csv, tmp / BUNDLED_DATA)
         runs.write_json(tmp / "preprocessing.json", run.prepared.prep.to_dict())

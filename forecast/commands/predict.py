@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import runs
-from forecast.commands.saved_run import load_run, read_like_run, run_csv
+from forecast.commands.saved_run import forecasting_model, load_run, read_like_run, run_csv
 from forecast.data.io import Series
 from forecast.data.preprocess import Preprocessing, from_model_units
 from forecast.data.steps import future_steps, is_step_freq
@@ -27,19 +27,32 @@ def future_times(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeInde
 
 
 def predict_future(
-    run_dir: Path, csv: Path | None, out: Path, log=print, only: str | None = None
+    run_dir: Path,
+    csv: Path | None,
+    out: Path,
+    log=print,
+    only: str | None = None,
+    use: str = "final",
 ) -> tuple[pd.DataFrame, Path]:
     """Forecast the ``horizon`` steps after the last row of ``csv``; write ``out`` and a PNG.
     A ``--series`` run forecasts past the last row of every series (``only``: some of them).
 
+    ``use``: ``"final"`` (final_model.keras, refit on every row; the scored model.keras when the
+    run has none, with a note) or ``"scored"`` (model.keras); the table's ``model_version`` says
+    which.
+
     Returns:
-        The forecast table (``timestamp``, ``step``, ``predicted``) and the path written.
+        The forecast table (``timestamp``, ``step``, ``predicted``, ``model_version``, intervals)
+        and the path written.
     """
-    model, prep, config = load_run(run_dir)
+    name, version, said = forecasting_model(run_dir, use)
+    model, prep, config = load_run(run_dir, name)
     csv = run_csv(run_dir, csv, config, log)
     series = read_like_run(csv, prep, config, only)
     if prep.series is not None:
-        return predict_series_future(model, prep, config, series, run_dir, out, log)
+        table, path = predict_series_future(model, prep, config, series, run_dir, out, log, version)
+        log(said)  # once every check passed: bad input ends with one line
+        return table, path
     frame = series.frame
     if len(frame) < prep.window:
         raise ForecastError(
@@ -52,9 +65,11 @@ def predict_future(
     table = pd.DataFrame(
         {"timestamp": times, "step": np.arange(1, prep.horizon + 1), "predicted": predicted}
     )
-    combined = combined_future(run_dir, window, predicted, prep)
+    combined = combined_future(run_dir, window, predicted, prep, version)
     if combined is not None:
         table["combined"] = combined
+    table["model_version"] = version
+    log(said)  # once every check passed: bad input ends with one line
     widths = saved_widths(run_dir)
     for key, values in interval_columns(predicted, widths).items():
         table[key] = values
@@ -70,10 +85,13 @@ def predict_future(
     return table, out
 
 
-def combined_future(run_dir: Path, window, predicted, prep: Preprocessing):
+def combined_future(run_dir: Path, window, predicted, prep: Preprocessing, version: str):
     """``w·model + (1 − w)·linear`` of the future window when the run has a combination
-    (metrics.json ``combination``, the linear baseline saved as baseline_linear.keras)."""
-    linear_path = run_dir / runs.LINEAR_FILE
+    (metrics.json ``combination``, the weight fit on validation), with the linear baseline of
+    the same ``version``: final_linear.keras beside the final model, baseline_linear.keras beside
+    the scored one."""
+    final = run_dir / runs.FINAL_LINEAR_FILE
+    linear_path = final if version == "final" and final.exists() else run_dir / runs.LINEAR_FILE
     if not (run_dir / "metrics.json").is_file() or not linear_path.is_file():
         return None
     weight = runs.read_json(run_dir, "metrics.json").get("combination", {}).get("weight")
@@ -93,7 +111,14 @@ def saved_widths(run_dir: Path) -> dict[str, list[float]]:
 
 
 def predict_series_future(
-    model, prep: Preprocessing, config: dict, series: Series, run_dir: Path, out: Path, log=print
+    model,
+    prep: Preprocessing,
+    config: dict,
+    series: Series,
+    run_dir: Path,
+    out: Path,
+    log=print,
+    version: str = "scored",
 ) -> tuple[pd.DataFrame, Path]:
     """``predict_future`` of a ``--series`` run: the ``horizon`` steps after the last row of
     every series the run knows that has a full window; the table's first column names the
@@ -138,6 +163,7 @@ def predict_series_future(
                 "timestamp": future_times(last, prep.freq, prep.horizon),
                 "step": np.arange(1, prep.horizon + 1),
                 "predicted": predicted[k],
+                "model_version": version,
             }
         )
         for key, values_k in interval_columns(predicted[k], per.get(name, {})).items():

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast import runs
+from forecast.commands.final_model import save_final
 from forecast.config import FitOptions
 from forecast.data.prepared import Prepared
 from forecast.reporting.html import write_run_report
@@ -41,6 +42,8 @@ class RunOutputs:
             has no file of its own) and record that copy in config.json.
         recorded_data: the data path config.json records instead, relative to the run directory
             (the runs of a comparison share one copy: ``../data.parquet``).
+        final: the configuration refit on every row
+            (``forecast.commands.final_model.FinalModels``; ``None``: none).
     """
 
     data: Path
@@ -55,6 +58,7 @@ class RunOutputs:
     widths: dict | None = None
     bundle_data: bool = field(default=False)
     recorded_data: str | None = None
+    final: object | None = None
 
     def plot(self) -> RunPlot:
         """The inputs of forecast.png, loss.png, per_horizon.png and lag.png."""
@@ -107,6 +111,7 @@ def write_run(tmp: Path, outputs: RunOutputs) -> None:
     outputs.model.save(tmp / runs.MODEL_FILE)
     if outputs.linear_model is not None:
         outputs.linear_model.save(tmp / runs.LINEAR_FILE)
+    save_final(tmp, outputs.final)
     if outputs.bundle_data:
         shutil.copyfile(outputs.data, tmp / BUNDLED_DATA)
     runs.write_json(tmp / "preprocessing.json", outputs.prepared.prep.to_dict())

@@ -11,19 +11,46 @@ from forecast.data.preprocess import Preprocessing
 from forecast.errors import ForecastError
 from forecast.models import saving
 
+USES = ("final", "scored")  # predict --use: the model refit on every row, or the scored one
 
-def load_run(run_dir: Path) -> tuple[object, Preprocessing, dict]:
-    """``(model, preprocessing, config)`` of a run directory, each checked."""
+
+def load_run(run_dir: Path, name: str = runs.MODEL_FILE) -> tuple[object, Preprocessing, dict]:
+    """``(model, preprocessing, config)`` of a run directory, each checked (``name``: the model
+    file, the scored model.keras by default)."""
     prep = Preprocessing.from_dict(runs.read_json(run_dir, "preprocessing.json"))
     config = runs.read_json(run_dir, "config.json")
-    model = saving.load_keras_model(run_dir / runs.MODEL_FILE)
+    model = saving.load_keras_model(run_dir / name)
     expected = (None, prep.window, prep.n_inputs)
     if tuple(model.input_shape) != expected:
         raise ForecastError(
-            f"{run_dir}: model.keras expects input {tuple(model.input_shape)} but "
+            f"{run_dir}: {name} expects input {tuple(model.input_shape)} but "
             f"preprocessing.json says {expected}; the run directory is inconsistent, re-run fit"
         )
     return model, prep, config
+
+
+def forecasting_model(run_dir: Path, use: str = "final") -> tuple[str, str, str]:
+    """The model file ``predict`` uses, its version (``"final"`` or ``"scored"``) and the line
+    that says so: final_model.keras (refit on every row) unless ``use="scored"`` or the run has
+    none (a run from before it, or one fit with ``--final none``)."""
+    if use not in USES:
+        raise ForecastError(f"--use {use!r} is not one of {', '.join(USES)}")
+    if use == "scored":
+        return runs.MODEL_FILE, "scored", f"forecast by the scored {runs.MODEL_FILE} (--use scored)"
+    if not (Path(run_dir) / runs.FINAL_FILE).exists():
+        return (
+            runs.MODEL_FILE,
+            "scored",
+            f"note: {run_dir} has no {runs.FINAL_FILE} (a run from before it, or fit with --final "
+            f"none); forecast by the scored {runs.MODEL_FILE}, which never trained on the "
+            "validation and test rows",
+        )
+    return (
+        runs.FINAL_FILE,
+        "final",
+        f"forecast by {runs.FINAL_FILE}: the scored configuration refit on every row "
+        "(--use scored for model.keras)",
+    )
 
 
 def read_like_run(csv: Path, prep: Preprocessing, config: dict, only: str | None = None) -> Series:

@@ -75,9 +75,9 @@ def train_one(
     return average_models(members, name), combine_results(results)
 
 
-def train_linear(prepared: Prepared, options: FitOptions):
+def train_linear(prepared: Prepared, options: FitOptions, penalty: float | None = None):
     """The ``linear`` model with its head set to the ridge solution
-    (``forecast.training.linear``)."""
+    (``forecast.training.linear``); ``penalty``: this one, not one chosen on validation."""
     from forecast.training.linear import fit_linear
     from forecast.training.train import set_seed
 
@@ -89,6 +89,7 @@ def train_linear(prepared: Prepared, options: FitOptions):
         prepared.dataset("val", PREDICT_BATCH),
         prepared.prep.target_index,
         prepared.prep.level_rows,
+        penalty,
     )
     return model, result
 
@@ -149,6 +150,11 @@ def start_highway_at_ridge(model, prepared: Prepared, options: FitOptions) -> No
     to zero: the model starts as the linear baseline and the recurrent path learns what it misses.
     (Training the highway jointly from there was worse on validation: bench/defaults_choice.py.)"""
     linear, _ = train_linear(prepared, options)
+    start_highway_at(model, linear)
+
+
+def start_highway_at(model, linear) -> None:
+    """``start_highway_at_ridge`` from a trained ``linear`` model of the same windows."""
     highway = model.get_layer("highway")
     highway.set_weights(linear.get_layer("forecast").get_weights())
     highway.trainable = False

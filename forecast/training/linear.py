@@ -102,12 +102,16 @@ def penalised(xtx: np.ndarray, ridge: float) -> np.ndarray:
     return a
 
 
-def fit_linear(model, train_ds, val_ds, target_index: int, level_rows: int) -> TrainResult:
+def fit_linear(
+    model, train_ds, val_ds, target_index: int, level_rows: int, penalty: float | None = None
+) -> TrainResult:
     """Set the ``forecast`` head of a ``linear`` model to the ridge solution that predicts the
     validation windows best; return a one-step ``TrainResult`` (losses in scaled MSE).
 
     ``level_rows``: the model adds back the mean of the target's last ``level_rows`` values
-    (``AddLastTarget``; 1 for ``--norm window``), or nothing (0, ``--norm global``)."""
+    (``AddLastTarget``; 1 for ``--norm window``), or nothing (0, ``--norm global``).
+    ``penalty``: solve with this penalty instead (one already chosen on validation; the refit on
+    every row, ``forecast.training.refit``); ``val_ds`` is not read and ``val_loss`` is NaN."""
     import keras
 
     def offset(x):  # what the model adds after the head (AddLastTarget), per window
@@ -121,8 +125,12 @@ def fit_linear(model, train_ds, val_ds, target_index: int, level_rows: int) -> T
     features = feature_model(model)
     with threadpool_limits(limits=1, user_api="blas"):  # the same sums in every process
         train_moments = normal_equations(features, train_ds, offset)
-        val_moments = normal_equations(features, val_ds, offset)
-        ridge, w, val_loss = choose_ridge(train_moments, val_moments)
+        if penalty is None:
+            val_moments = normal_equations(features, val_ds, offset)
+            ridge, w, val_loss = choose_ridge(train_moments, val_moments)
+        else:
+            ridge, val_loss = penalty, float("nan")
+            w = solve_ridge(*train_moments[:2], penalty)
     head = model.get_layer("forecast")
     head.set_weights([w[:-1].astype("float32"), w[-1].astype("float32")])
     model.compile(optimizer=keras.optimizers.Adam(), loss="mse")

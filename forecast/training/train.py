@@ -25,6 +25,8 @@ class TrainResult:
         epoch_seconds: training time of each epoch, validation excluded.
         samples_per_second: training windows per second in the fastest epoch.
         ridge_penalty: the ridge penalty chosen on validation (the closed-form linear model only).
+        member_best_epochs: an ensemble's best epoch of each member (``best_epoch`` is the
+            first's); empty for a single model.
     """
 
     history: dict[str, list[float]]
@@ -34,6 +36,7 @@ class TrainResult:
     epoch_seconds: list[float]
     samples_per_second: float
     ridge_penalty: float | None = None
+    member_best_epochs: tuple[int, ...] = ()
 
 
 def set_seed(seed: int) -> None:
@@ -263,6 +266,20 @@ def tensorboard_callbacks(log_dir: Path | None) -> list:
     return [keras.callbacks.TensorBoard(log_dir=str(log_dir), update_freq="epoch")]
 
 
+def compile_for_training(
+    model, learning_rate: float, steps_per_execution: int = 1, loss: str = "mse"
+) -> None:
+    """Adam at ``learning_rate`` on ``loss`` (``"mse"`` or ``"mae"``): the one compile of every
+    trained model (the scored fit and its refit on every row, ``forecast.training.refit``)."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=loss,
+        steps_per_execution=steps_per_execution,
+    )
+
+
 def train(
     model,
     train_ds,
@@ -299,15 +316,9 @@ def train(
         batch_size: windows per training batch (for the progress lines written with
             ``verbose=2``).
     """
-    import keras
-
     resuming = checkpoint is not None and checkpoint.state is not None
     if not resuming:
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate),
-            loss=loss,
-            steps_per_execution=steps_per_execution,
-        )
+        compile_for_training(model, learning_rate, steps_per_execution, loss)
     clock = epoch_clock()
     stop = stopper(patience, checkpoint, clock)
     stop.best_weights = best_weights
@@ -353,4 +364,5 @@ def combine_results(results: list[TrainResult]) -> TrainResult:
         train_seconds=sum(r.train_seconds for r in results),
         epoch_seconds=[s for r in results for s in r.epoch_seconds],
         samples_per_second=sum(r.samples_per_second for r in results) / len(results),
+        member_best_epochs=tuple(r.best_epoch for r in results),
     )
