@@ -197,15 +197,15 @@ def last_window_forecast(model, prepared: Prepared) -> np.ndarray:
     return scaled * scale[ends - 1, i][:, None] + mean[ends - 1, i][:, None]
 
 
-def mase_per_series(fold: Fold, predicted, season: int) -> float:
-    """Mean over series of MASE: the block's MAE over the mean absolute seasonal difference of
-    the series' rows before the block (M4's in-sample scale)."""
+def mase_per_series(fold: Fold, predicted, season: int) -> np.ndarray:
+    """``(n_series,)`` MASE: the block's MAE over the mean absolute seasonal difference of the
+    series' rows before the block (M4's in-sample scale)."""
     prepared, values = fold.prepared, []
     for k in range(prepared.layout.n_series):
         history = prepared.target[prepared.layout.bounds[k] : prepared.layout.bounds[k + 1]]
         scale = np.mean(np.abs(history[season:] - history[:-season]))
         values.append(np.mean(np.abs(fold.actual[k] - predicted[k])) / scale)
-    return float(np.mean(values))
+    return np.asarray(values)
 
 
 def main() -> None:
@@ -228,13 +228,17 @@ def main() -> None:
                 row = {"fold": fold.k, "seed": opts.seed, **info}
                 for name, predicted in forecasts.items():
                     row[name] = ev.rmse(fold.actual, predicted)
-                    if args.data == "m4":
-                        row[f"{name}_mase"] = mase_per_series(fold, predicted, options.season)
-                    losses.setdefault(name, []).append(origin_losses(fold.actual, predicted))
+                    if args.data == "m4":  # scale-free: each series' MASE is its loss
+                        loss = mase_per_series(fold, predicted, options.season)
+                        row[f"{name}_mase"] = float(loss.mean())
+                    else:
+                        loss = origin_losses(fold.actual, predicted)
+                    losses.setdefault(name, []).append(loss)
                 row["seconds"] = time.perf_counter() - start
                 rows.append(row)
                 print(json.dumps(row), flush=True)
-    # one series: origins in time order (DM's horizon); M4: one origin per series, independent
+    # one series: squared errors of origins in time order (DM with the horizon's lags); M4: the
+    # MASE of each series forecast, independent (DM with horizon 1: a paired t-test)
     horizon = options.horizon if args.data == "weather" else 1
     record = summarise(pd.DataFrame(rows), losses, horizon, args.data == "m4")
     seconds = time.perf_counter() - started
@@ -267,7 +271,8 @@ def summarise(table: pd.DataFrame, losses: dict, horizon: int, mase: bool) -> di
         summary[f"{a}_vs_{b}"] = {"wins": wins, "of": len(table), "dm": dm.dm_stat, "p": dm.p_value}
         print(
             f"{a} vs {b}: lower {'MASE' if mase else 'RMSE'} in {wins} of {len(table)}, pooled "
-            f"DM (squared errors) {dm.dm_stat:+.2f} p={dm.p_value:.3g}"
+            f"DM ({'per-series MASE' if mase else 'squared errors'}) {dm.dm_stat:+.2f} "
+            f"p={dm.p_value:.3g}"
         )
     cols = ["fold", "seed", "best_epoch", "epochs_steps", "n_train", "n_refit"]
     cols += [name + metric for name in FORECASTERS]
