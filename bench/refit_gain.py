@@ -105,7 +105,7 @@ def fold_forecasts(fold: Fold, options: FitOptions) -> tuple[dict, dict]:
 def weather_folds(args):
     """backtest's folds of data/weather.csv (default fit options): the fit's split of the rows
     before each block; forecasts of every origin whose targets lie in the block."""
-    options = FitOptions(epochs=args.epochs)
+    options = FitOptions(epochs=args.epochs).plain()  # fit's fixed defaults (daily data)
     return options, weather_fold_list(args, options)
 
 
@@ -159,7 +159,7 @@ def m4_folds(args, directory: Path):
         window=168,
         segment=24,
         batch_size=256,
-    )
+    ).plain()  # norm window, loss mse
     return options, m4_fold_list(args, options, Path(directory))
 
 

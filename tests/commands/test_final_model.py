@@ -169,7 +169,9 @@ def test_refit_on_the_scored_windows_reproduces_the_scored_ensemble(tmp_path):
 
     csv = tmp_path / "data.csv"
     sine().to_csv(csv, index=False)
-    options = FitOptions(window=8, horizon=2, units=4, epochs=3, ensemble=2, calendar="none")
+    options = FitOptions(
+        window=8, horizon=2, units=4, epochs=3, ensemble=2, calendar="none"
+    ).plain()
     prepared = prepare(load_series_for(csv, options), options)
     model, result = train_one("gru", prepared, options, verbose=0)
     assert len(result.member_best_epochs) == 2
