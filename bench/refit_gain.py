@@ -266,11 +266,17 @@ def summarise(table: pd.DataFrame, losses: dict, horizon: int, mase: bool) -> di
     for name in FORECASTERS if mase else ():
         summary[name]["mase_mean"] = float(table[f"{name}_mase"].mean())
     for a, b in PAIRS:
-        dm = dm_test(np.concatenate(losses[a]), np.concatenate(losses[b]), horizon)
-        wins = int((table[a + metric] < table[b + metric]).sum())
-        summary[f"{a}_vs_{b}"] = {"wins": wins, "of": len(table), "dm": dm.dm_stat, "p": dm.p_value}
+        # the ridge models have no seed: one row per fold, not one per fold and seed
+        keep = (
+            table["seed"] == table["seed"].min() if a.startswith("linear") else table["seed"] > -1
+        )
+        pick = np.flatnonzero(keep.to_numpy())
+        dm = dm_test(*(np.concatenate([losses[n][i] for i in pick]) for n in (a, b)), horizon)
+        wins = int((table[a + metric] < table[b + metric])[keep].sum())
+        table_n = int(keep.sum())
+        summary[f"{a}_vs_{b}"] = {"wins": wins, "of": table_n, "dm": dm.dm_stat, "p": dm.p_value}
         print(
-            f"{a} vs {b}: lower {'MASE' if mase else 'RMSE'} in {wins} of {len(table)}, pooled "
+            f"{a} vs {b}: lower {'MASE' if mase else 'RMSE'} in {wins} of {table_n}, pooled "
             f"DM ({'per-series MASE' if mase else 'squared errors'}) {dm.dm_stat:+.2f} "
             f"p={dm.p_value:.3g}"
         )
