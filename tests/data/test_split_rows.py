@@ -181,6 +181,8 @@ def test_fit_without_test_rows_trains_saves_and_scores_nothing(tmp_path, sine_cs
     assert sorted(p.name for p in out.iterdir()) == [
         "baseline_linear.keras",
         "config.json",
+        "final_linear.keras",
+        "final_model.keras",
         "history.csv",
         "loss.png",
         "metrics.json",
@@ -188,6 +190,7 @@ def test_fit_without_test_rows_trains_saves_and_scores_nothing(tmp_path, sine_cs
         "preprocessing.json",
     ]
     metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["final"]["n_windows"] == 200 - 8 - 3 + 1  # refit on every row, for predict
     assert metrics["scored"] is False and metrics["n_test_windows"] == 0
     assert "rmse" not in metrics and "baselines" not in metrics  # nothing was scored
     # 200 rows, the last 12 validate: 12 - 3 + 1 = 10 validation windows, 188 - 8 - 3 + 1 train
