@@ -92,6 +92,8 @@ def make_oracle(
     trials once ``keep_going()`` is false; ``on_end(trial, tuner_id)`` is called (under the
     oracle's lock) after each trial ended, with the id of the tuner that ran it."""
     import keras_tuner
+
+    start = start.plain()  # options left to the data start from the fixed defaults
     from keras_tuner.engine.trial import TrialStatus
 
     class StartFirstOracle(keras_tuner.oracles.BayesianOptimizationOracle):

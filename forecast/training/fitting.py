@@ -17,7 +17,9 @@ from forecast.training.inference import PREDICT_BATCH
 
 
 def architecture_for(name: str, prep: Preprocessing, options: FitOptions) -> Architecture:
-    """Registry model ``name`` shaped for ``prep`` with ``options``' architecture settings."""
+    """Registry model ``name`` shaped for ``prep`` with ``options``' architecture settings
+    (unset ones: the fixed defaults)."""
+    options = options.plain()
     return Architecture(
         name,
         prep.window,
