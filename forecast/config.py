@@ -144,7 +144,8 @@ class FitOptions:
         baselines: ``"default"`` (the command's own set), ``"+gbm"`` (add the gradient-boosting
             baseline, ``forecast.evaluation.gbm``) or ``"-gbm"`` (leave it out).
         final: ``"all"``: after scoring, refit the same configuration on every row
-            (final_model.keras, ``predict``'s default); ``"none"``: keep the scored model only.
+            (final_model.keras, then ``predict``'s default); ``"none"`` (the default: the refit
+            was not better on backtests, docs/commands.md): keep the scored model only.
     """
 
     model: str = "gru"
@@ -178,7 +179,7 @@ class FitOptions:
     segment: int | str | None = None
     combine: str = "linear"
     baselines: str = "default"
-    final: str = "all"
+    final: str = "none"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "split", parse_split(self.split))

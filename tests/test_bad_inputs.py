@@ -359,19 +359,19 @@ def other_columns(csv):
 
 # (case id, command, how to damage the copied run dir, CSV to pass (None: none), fragment)
 RUN_CASES = [
-    (  # predict forecasts with final_model.keras (the scored model refit on every row)
+    (
         "empty_model_predict",
         "predict",
-        lambda r: empty(r / "final_model.keras"),
+        lambda r: empty(r / "model.keras"),
         "same",
-        "final_model.keras is missing or empty; re-run `forecast fit` to recreate it",
+        "model.keras is missing or empty; re-run `forecast fit` to recreate it",
     ),
     (
         "truncated_model_predict",
         "predict",
-        lambda r: truncate(r / "final_model.keras"),
+        lambda r: truncate(r / "model.keras"),
         "same",
-        "final_model.keras cannot be loaded (",
+        "model.keras cannot be loaded (",
     ),
     (
         "truncated_model_evaluate",

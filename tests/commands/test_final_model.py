@@ -50,7 +50,7 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("final")
     csv = root / "data.csv"
     sine().to_csv(csv, index=False)
-    result = invoke("fit", csv, "--model", "gru", *TINY, "--out", root / "run")
+    result = invoke("fit", csv, "--model", "gru", *TINY, "--final", "all", "--out", root / "run")
     assert result.exit_code == 0, result.output
     assert "refitting gru on every row for predict: 111 windows" in result.output
     return root / "run", csv
@@ -148,6 +148,7 @@ def test_the_final_model_has_learnt_what_only_the_last_rows_show(tmp_path):
     csv = tmp_path / "data.csv"
     frame.to_csv(csv, index=False)
     args = ["--window", "8", "--horizon", "3", "--features", "target", "--calendar", "none"]
+    args += ["--final", "all"]
     result = invoke("fit", csv, "--model", "linear", *args, "--quiet", "--out", tmp_path / "run")
     assert result.exit_code == 0, result.output
     run = forecast.load(tmp_path / "run")
@@ -216,6 +217,7 @@ def test_compare_refits_the_best_architecture_only(tmp_path):
         units=4,
         calendar="none",
         features="target",
+        final="all",
     )
     have = sorted(p.parent.name for p in (tmp_path / "cmp").glob("*/final_model.keras"))
     assert have == [f"{cmp.best_model}-seed42"]

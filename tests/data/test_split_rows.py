@@ -174,6 +174,7 @@ def test_fit_without_test_rows_trains_saves_and_scores_nothing(tmp_path, sine_cs
     out = tmp_path / "run"
     tiny = ["--window", "8", "--horizon", "3", "--epochs", "2", "--units", "4", "--quiet"]
     fixed = ["--segment", "1", "--norm", "window", "--loss", "mse", "--split", "auto,12,0"]
+    fixed += ["--final", "all"]
     result = CliRunner().invoke(cli, ["fit", str(sine_csv), *tiny, *fixed, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "--split auto,12,0 holds no test rows: nothing was scored (no test RMSE" in result.stdout
