@@ -277,6 +277,7 @@ def build_metrics(
         "n_train_windows": len(prepared.starts["train"]),
         "n_val_windows": len(prepared.starts["val"]),
         "norm": p.norm,
+        "loss": options.loss,
         "segment": options.segment,
         "ensemble": options.ensemble,
         "layers": options.layers,
