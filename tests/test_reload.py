@@ -25,7 +25,7 @@ from forecast.models import saving
 ROOT = Path(__file__).resolve().parents[1]
 WEATHER = ROOT / "data" / "weather.csv"
 STOCKS_LONG = ROOT / "data" / "stocks_long.csv"
-TINY = {"epochs": 1, "units": 4, "window": 7, "horizon": 3}
+TINY = {"epochs": 1, "units": 4, "window": 7, "horizon": 3, "norm": "window", "loss": "mse"}
 WIDE = {**TINY, "window": 14}  # two segments of 7
 
 
