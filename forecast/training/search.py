@@ -18,19 +18,17 @@ from forecast.training.selection import Selection
 def validation_scores(model, prepared: Prepared) -> dict[str, float]:
     """``val_rmse`` (original units) and, for several series, ``val_mase``: the mean over series
     of each series' validation MAE divided by its in-sample seasonal-naive MAE (training rows,
-    the run's season; M4's scale)."""
-    from forecast.evaluation.m4 import seasonal_scale
+    the run's season; M4's scale, ``forecast.evaluation.scoring.seasonal_scales``)."""
+    from forecast.evaluation.scoring import seasonal_scales
     from forecast.training.inference import predict_part
 
     error = prepared.actual("val") - predict_part(model, prepared, "val")
     scores = {"val_rmse": float(np.sqrt(np.mean(error**2)))}
     if prepared.layout is None:
         return scores
-    ids, season, ratios = prepared.series_ids("val"), prepared.prep.season, []
+    ids, scales, ratios = prepared.series_ids("val"), seasonal_scales(prepared), []
     for k in np.unique(ids):
-        start = prepared.layout.bounds[k]
-        insample = prepared.target[start : start + prepared.parts[k].train_end]
-        scale = seasonal_scale(insample, season)
+        scale = scales[k]
         if scale > 0:
             ratios.append(float(np.mean(np.abs(error[ids == k]))) / scale)
     scores["val_mase"] = float(np.mean(ratios)) if ratios else float("nan")
