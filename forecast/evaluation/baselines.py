@@ -96,7 +96,7 @@ def m4_benchmarks(prepared: Prepared, part: str = "test") -> dict[str, WindowArr
     def forecast(name: str):
         def compute(i):
             last = starts[i] + p.window - 1
-            return m4_origins.benchmarks(target, bounds, params, last, p.horizon)[name]
+            return m4_origins.benchmarks(target, bounds, params, last, p.horizon, (name,))[name]
 
         return WindowArray((len(starts), p.horizon), compute)
 

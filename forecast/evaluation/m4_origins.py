@@ -94,8 +94,10 @@ def benchmarks(
     params: list,
     last: np.ndarray,
     horizon: int,
+    names: tuple[str, ...] = ("naive2", "theta"),
 ) -> dict[str, np.ndarray]:
-    """``{"naive2": (n_origins, horizon), "theta": (n_origins, horizon)}`` of every origin.
+    """``{"naive2": (n_origins, horizon), "theta": (n_origins, horizon)}`` of every origin (the
+    ``names`` asked for only).
 
     Args:
         target, bounds: as ``fit_params``.
@@ -103,13 +105,16 @@ def benchmarks(
         last: ``(n_origins,)`` the last observed row of each origin (``origin + window - 1``),
             in ``target``'s row numbers.
         horizon: forecast steps.
+        names: which of the two to compute.
     """
-    out = {k: np.empty((len(last), horizon)) for k in ("naive2", "theta")}
+    out = {k: np.empty((len(last), horizon)) for k in names}
     for (first, end, _), (indices, alpha) in zip(bounds, params, strict=True):
         mine = (last >= first) & (last < end)
         if not mine.any():
             continue
         y, rows = target[first:end], last[mine] - first
-        out["naive2"][mine] = naive2_at(y, rows, horizon, indices)
-        out["theta"][mine] = theta_at(y, rows, horizon, indices, alpha)
+        if "naive2" in out:
+            out["naive2"][mine] = naive2_at(y, rows, horizon, indices)
+        if "theta" in out:
+            out["theta"][mine] = theta_at(y, rows, horizon, indices, alpha)
     return out
