@@ -68,10 +68,11 @@ def m4_applies(prepared: Prepared) -> bool:
     target with at least two seasons of training rows in every series. They are added where the
     M4 comparison is the natural one: several series, or sub-daily or step-indexed rows (daily
     prices and weather keep their baselines: on data/stock.csv Naive2 is persistence to 0.03 %)."""
-    from forecast.training.defaults import is_steps, sub_daily
+    from forecast.data.steps import is_step_freq
+    from forecast.training.defaults import sub_daily
 
     p, bounds = prepared.prep, series_bounds(prepared)
-    kind = prepared.layout is not None or sub_daily(p.freq) or is_steps(p.freq)
+    kind = prepared.layout is not None or sub_daily(p.freq) or is_step_freq(p.freq)
     return (
         kind
         and prepared.prep.season >= 2

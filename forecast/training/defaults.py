@@ -36,17 +36,12 @@ class Defaults:
 
 def sub_daily(freq: str) -> bool:
     """Whether rows are less than a day apart (``freq`` a pandas offset alias)."""
-    if is_steps(freq):
+    if is_step_freq(freq):
         return False
     try:
         return pd.Timedelta(pd.tseries.frequencies.to_offset(freq)) < pd.Timedelta(days=1)
     except (ValueError, TypeError):  # months, years: no fixed length
         return False
-
-
-def is_steps(freq: str) -> bool:
-    """Whether rows are counted in integer steps (no time column, or a step index)."""
-    return is_step_freq(freq)
 
 
 def positive_target(series: Series, options: FitOptions) -> bool:
@@ -63,8 +58,8 @@ def by_the_data(series: Series, options: FitOptions) -> Defaults:
         ``Defaults``: concrete values or ``"auto"``, and the reason for each one set here.
     """
     season = options.season or season_for(series.freq)
-    fine = sub_daily(series.freq) or (is_steps(series.freq) and season >= 2)
-    what = f"steps with --season {season}" if is_steps(series.freq) else "sub-daily rows"
+    fine = sub_daily(series.freq) or (is_step_freq(series.freq) and season >= 2)
+    what = f"steps with --season {season}" if is_step_freq(series.freq) else "sub-daily rows"
     changes, reasons = {}, {}
     if options.window is None:
         changes["window"] = AUTO if fine else FIXED_DEFAULTS["window"]

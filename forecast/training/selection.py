@@ -85,11 +85,12 @@ def window_grid(season: int, freq: str, max_window: int) -> list[int]:
     """Candidate windows: multiples of the season up to four seasons (sub-daily and step rows:
     1, 2, 4, 7 and 14 seasons: an hourly day to two weeks), those that the data leaves room
     for."""
-    from forecast.training.defaults import is_steps, sub_daily
+    from forecast.data.steps import is_step_freq
+    from forecast.training.defaults import sub_daily
 
     if season < 2:
         windows = list(NO_SEASON_WINDOWS)
-    elif sub_daily(freq) or is_steps(freq):
+    elif sub_daily(freq) or is_step_freq(freq):
         windows = [k * season for k in FINE_SEASONS]
     else:
         windows = [k * season for k in (1, 2, 3, 4)]
