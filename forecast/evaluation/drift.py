@@ -200,7 +200,7 @@ def cusum_alerts(rows, scale, o: DriftOptions, series, run) -> list[Alert]:
     z = np.clip((rows["actual"] - rows["predicted"]).to_numpy("float64") / scale, -o.clip, o.clip)
     s_plus, s_minus, alarms = cusum_path(z, o.k, o.h)
     out = []
-    for before, t in zip([-1] + alarms[:-1], alarms, strict=True):
+    for before, t in zip(([-1] + alarms)[:-1], alarms, strict=True):
         upward = s_plus[t] > o.h
         s = s_plus if upward else s_minus
         start = run_start(s, t, before + 1)
