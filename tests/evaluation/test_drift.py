@@ -175,3 +175,15 @@ def test_alert_is_frozen_data():
     with pytest.raises(dataclasses.FrozenInstanceError):
         alert.kind = "cusum"
     assert alert.to_dict()["at"] == 3
+
+
+def test_a_log_without_bands_or_persistence_still_gets_the_cusum():
+    e = np.zeros((70, 1))
+    e[4:] = 2.0  # would also fail coverage (outside ±1.28) and lose to persistence (error 0)
+    rows = joined(e, np.zeros((70, 1))).drop(columns=["lower_80", "upper_80", "persistence"])
+    assert {a.kind for a in detect(rows, np.array([1.0]))} == {"cusum"}
+    assert {a.kind for a in detect(joined(e, np.zeros((70, 1))), np.array([1.0]))} == {
+        "cusum",
+        "coverage",
+        "dm",
+    }
