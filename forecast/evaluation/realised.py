@@ -5,7 +5,8 @@ has one row per origin and step: ``made_at, origin, [series], step, timestamp, p
 [combined], persistence, [linear], lower_80, upper_80, lower_95, upper_95, model_version``.
 ``join_actuals`` keeps the rows whose target has been observed and adds it as ``actual``;
 ``score_realised`` scores them per step and overall, the model and every baseline the log holds
-on exactly the same rows. Pure NumPy / pandas.
+on exactly the same rows; ``rolling_scores`` gives the same over the last N origins of one step,
+at each origin, for a monitor's plot. Pure NumPy / pandas.
 """
 
 from __future__ import annotations
@@ -222,3 +223,50 @@ def score_realised(joined: pd.DataFrame, horizon: int, series_col: str | None = 
             for name, part in rows.groupby(series_col, sort=False)
         }
     return out
+
+
+def rolling_scores(
+    joined: pd.DataFrame, window: int = 30, step: int = 1, series_col: str | None = None
+) -> pd.DataFrame:
+    """RMSE of every forecaster and band coverage over the last ``window`` origins of one step,
+    at each origin: the "rolling error and coverage" of a monitor plot.
+
+    Args:
+        joined: ``join_actuals``' output.
+        window: origins per window (fewer at the start: ``n`` says how many).
+        step: the horizon step scored (1: the freshest, one row per origin).
+        series_col: the series column of a ``--series`` run: windows per series.
+
+    Returns:
+        One row per origin with that step realised: ``[series_col,] origin, timestamp, n,
+        rmse_<forecaster>`` for each forecaster the log holds, ``coverage_80``, ``coverage_95``
+        (NaN where a band is not known).
+    """
+    rows = common_rows(joined)
+    rows = rows[rows["step"] == step].sort_values(
+        ([series_col] if series_col else []) + ["origin"], kind="stable"
+    )
+    keys = [series_col] if series_col else []
+    actual = rows["actual"].to_numpy("float64")
+    parts = {"n": pd.Series(1.0, index=rows.index)}
+    for name, col in present(rows).items():
+        parts[f"rmse_{name}"] = pd.Series((actual - rows[col].to_numpy("float64")) ** 2, rows.index)
+    for level in LEVELS:
+        lo, hi = f"lower_{level}", f"upper_{level}"
+        if lo in rows.columns and hi in rows.columns:
+            inside = (rows["actual"] >= rows[lo]) & (rows["actual"] <= rows[hi])
+            parts[f"coverage_{level}"] = inside.astype("float64").where(
+                rows[lo].notna() & rows[hi].notna()
+            )
+    frame = pd.DataFrame(parts)
+    if series_col:
+        windows = frame.groupby(rows[series_col].to_numpy(), sort=False).rolling(window, 1)
+        sums, means = (w.reset_index(level=0, drop=True) for w in (windows.sum(), windows.mean()))
+    else:
+        sums, means = frame.rolling(window, 1).sum(), frame.rolling(window, 1).mean()
+    out = rows[keys + ["origin", "timestamp"]].copy()
+    out["n"] = sums["n"].astype("int64")
+    for name in frame.columns[1:]:
+        values = means[name]
+        out[name] = np.sqrt(values) if name.startswith("rmse_") else values
+    return out.reset_index(drop=True)

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from forecast.errors import ForecastError
-from forecast.evaluation.realised import join_actuals, score_realised
+from forecast.evaluation.realised import join_actuals, rolling_scores, score_realised
 
 ACTUAL = pd.Series(
     [10.0, 12.0, 11.0, 14.0, 13.0], index=pd.date_range("2024-01-01", periods=5, freq="D")
@@ -134,3 +134,19 @@ def test_bad_logs_are_one_line_errors():
     log.loc[0, "timestamp"] = "not a time"
     with pytest.raises(ForecastError, match="'timestamp' column holds 'not a time', not times"):
         join_actuals(log, ACTUAL, None)
+
+
+def test_rolling_scores_by_hand():
+    # step 1, window 2: model errors -0.5, 2, -1; persistence -1, 3, -1; linear 0, 1, -0.5
+    r = rolling_scores(join_actuals(read_log(), ACTUAL, None), window=2)
+    assert r["n"].tolist() == [1, 2, 2]
+    assert r["rmse_model"].tolist() == pytest.approx([0.5, math.sqrt(4.25 / 2), math.sqrt(2.5)])
+    assert r["rmse_persistence"].tolist() == pytest.approx([1, math.sqrt(5), math.sqrt(5)])
+    assert r["rmse_linear"].tolist() == pytest.approx([0, math.sqrt(0.5), math.sqrt(1.25 / 2)])
+    assert r["coverage_80"].tolist() == [1.0, 0.5, 0.5]
+    assert r["timestamp"].tolist() == list(pd.date_range("2024-01-03", periods=3))
+    two = pd.concat([read_log().assign(series="A"), read_log().assign(series="B")])
+    joined = join_actuals(two, {"A": ACTUAL, "B": ACTUAL}, "series")
+    per = rolling_scores(joined, window=2, series_col="series")
+    assert per["series"].tolist() == ["A"] * 3 + ["B"] * 3
+    assert per["rmse_model"].tolist() == pytest.approx(r["rmse_model"].tolist() * 2)
