@@ -21,6 +21,7 @@ from forecast.config import AUTO, TUNE_BUDGET_MINUTES, TUNE_TRIALS, FitOptions, 
 from forecast.data.sources import data_file
 from forecast.errors import ForecastError
 from forecast.results import Backtest, BacktestComparison, Comparison, Run, _silent
+from forecast.tracking import tracked
 
 if TYPE_CHECKING:
     from forecast.commands.tune import TuneReport
@@ -52,6 +53,7 @@ def chief_lock(out: Path, options: FitOptions):
     return runs.out_lock(out) if is_chief(options.distribute) else contextlib.nullcontext()
 
 
+@tracked("fit")
 def fit(
     data,
     model: str | None = None,
@@ -113,6 +115,7 @@ def fit(
     return run
 
 
+@tracked("compare", ("models", "seeds", "segments", "folds", "fold_size", "refit", "jobs"))
 def compare(
     data,
     models: list[str] | str | None = None,
@@ -178,6 +181,7 @@ def compare(
     )
 
 
+@tracked("backtest", ("folds", "fold_size", "refit", "jobs", "only_folds"))
 def backtest(
     data,
     model: str | None = None,
@@ -273,6 +277,7 @@ def load(path: str | Path) -> Run | Comparison | Backtest | BacktestComparison:
     return run
 
 
+@tracked("tune", ("model", "trials", "budget_minutes", "jobs"), fit_options=True)
 def tune(
     data,
     model: str | None = None,

@@ -19,6 +19,7 @@ from forecast.cli_options import (
     echo_err,
     fit_options,
     keras_verbosity,
+    mlflow_option,
     out_options,
 )
 from forecast.cli_score import score
@@ -46,6 +47,7 @@ def cli(debug: bool) -> None:
     help=f"Architecture (see `forecast models`). [default: {DEFAULTS.model}]",
 )
 @fit_options
+@mlflow_option
 @out_options("Run directory. [default: runs/<timestamp>-<model>]")
 @click.option(
     "--resume",

@@ -14,6 +14,7 @@ from forecast.cli_options import (
     fit_options,
     jobs_option,
     keras_verbosity,
+    mlflow_option,
     out_options,
     refit_option,
 )
@@ -68,6 +69,7 @@ def csv_path(paths: tuple[Path, ...]) -> Path:
     "--out instead of running one.",
 )
 @fit_options
+@mlflow_option
 @out_options("Output directory. [default: runs/<timestamp>-backtest-<model>]")
 def backtest(
     paths: tuple[Path, ...],

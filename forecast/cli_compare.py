@@ -14,6 +14,7 @@ from forecast.cli_options import (
     fit_options,
     jobs_option,
     keras_verbosity,
+    mlflow_option,
     out_options,
     refit_option,
 )
@@ -69,6 +70,7 @@ from forecast.errors import ForecastError
 @refit_option("--folds: ")
 @jobs_option("Runs (with --folds: folds) trained")
 @fit_options
+@mlflow_option
 @out_options("Output directory. [default: runs/<timestamp>-compare or -memory]")
 def compare(
     csv: Path | None,

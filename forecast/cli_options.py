@@ -293,6 +293,18 @@ def refit_option(prefix: str = ""):
     )
 
 
+def mlflow_option(func):
+    """``--mlflow/--no-mlflow``: log the result to MLflow (docs/mlflow.md); unset, it follows
+    ``MLFLOW_TRACKING_URI``."""
+    return click.option(
+        "--mlflow/--no-mlflow",
+        default=None,
+        help="Log params, metrics, files and the model (a pyfunc) to MLflow: the "
+        "MLFLOW_TRACKING_URI store, or ./mlflow.db. [default: on when MLFLOW_TRACKING_URI is "
+        "set]",
+    )(func)
+
+
 def out_options(help_text: str):
     """``--out DIR`` (with ``help_text``) and ``--overwrite``: where a command writes."""
 

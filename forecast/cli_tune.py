@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
-from forecast.cli_options import DEFAULTS, EXIT_INTERRUPTED, echo_err, fit_options, out_options
+from forecast.cli_options import (
+    DEFAULTS,
+    EXIT_INTERRUPTED,
+    echo_err,
+    fit_options,
+    mlflow_option,
+    out_options,
+)
 from forecast.config import TUNE_BUDGET_MINUTES, TUNE_TRIALS
 from forecast.models.registry import REGISTRY
 
@@ -44,6 +51,7 @@ from forecast.models.registry import REGISTRY
     "keras-tuner chief here and N workers on loopback); across machines see docs/cluster.md.",
 )
 @fit_options
+@mlflow_option
 @out_options("Output directory. [default: runs/<timestamp>-tune-<model>]")
 @click.pass_context
 def tune(
@@ -56,6 +64,7 @@ def tune(
     overwrite: bool,
     quiet: bool,
     config_file: Path | None,
+    mlflow: bool | None,
     **flags,
 ) -> None:
     """Search window, units, layers, learning rate, batch size, norm and calendar for one model
@@ -73,6 +82,7 @@ def tune(
         overwrite=overwrite,
         config=config_file,
         log=(lambda m: None) if quiet else echo_err,
+        mlflow=mlflow,
         **flags,
     )
     if report.worker is not None:
