@@ -297,6 +297,17 @@ def test_tracking_failure_warns_and_keeps_the_run(store, monkeypatch):
         f"is kept; log it later with: python -m forecast.tracking fit {store.run_dir}"
     )
     assert sorted(p.name for p in store.run_dir.iterdir()) == before
+    # the line's command logs it once the store is back
+    import mlflow
+
+    from forecast.tracking.__main__ import main
+
+    monkeypatch.setenv(tracking.ENV, store.uri)
+    assert main(["fit", str(store.run_dir)]) == 0
+    client = mlflow.MlflowClient(tracking_uri=store.uri)
+    same_dir = f"tags.`forecast.dir` = '{store.run_dir.resolve()}'"
+    assert len(client.search_runs(["0"], same_dir)) == 2  # the fit's, and this one
+    assert main(["fit", str(store.tmp / "nothing")]) == 2
 
 
 @requires_mlflow

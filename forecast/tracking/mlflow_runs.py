@@ -50,8 +50,9 @@ def log_directory(kind: str, out_dir: Path, options: dict) -> tuple[str, str]:
     nested = mlflow.active_run() is not None  # inside a notebook's own run: a child of it
     with mlflow.start_run(run_name=out_dir.name, nested=nested, tags=tags(kind, out_dir)) as run:
         log_contents(out_dir, options, skip=children)
-        for child in children:
-            with mlflow.start_run(run_name=child.name, nested=True, tags=tags("fit", child)):
+        for child in children:  # a run directory, or with --folds a backtest directory
+            cell = "backtest" if (child / "backtest.json").is_file() else "fit"
+            with mlflow.start_run(run_name=child.name, nested=True, tags=tags(cell, child)):
                 log_contents(child, {})
     return run.info.run_id, mlflow.get_tracking_uri()
 
