@@ -7,6 +7,7 @@ fast. Bad input ends with one line on stderr and exit status 2; ``--debug`` show
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -115,6 +116,35 @@ def predict(run_dir: Path, csv: Path | None, out: Path | None, only: str | None,
     frame = Run(run_dir).predict(csv, out=out, log=echo_err, only=only, use=use)
     click.echo(frame.to_string(index=False))
     click.echo(f"wrote {out} and {out.with_suffix('.png')}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("csv", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--refit",
+    type=click.Choice(["never", "on-alert", "always"]),
+    default="never",
+    show_default=True,
+    help="Refit on every row into a new model version: never, when this update raises an "
+    "alert, or every time (the previous version is kept in RUN_DIR/versions).",
+)
+@click.option("--rollback", is_flag=True, help="Make the previous model version current again.")
+def update(run_dir: Path, csv: Path | None, refit: str, rollback: bool) -> None:
+    """Take new rows (CSV: the run's series grown by new rows, or only the new rows): score the
+    logged forecasts that came true against persistence and the linear baseline, move the
+    adaptive intervals, test for drift, optionally refit, and forecast and log the next horizon.
+    Exit status 3 when an alert is raised (docs/operate.md)."""
+    from forecast.commands.update import EXIT_ALERT, update_run
+
+    report = update_run(run_dir, csv, refit=refit, rollback=rollback, log=echo_err)
+    for line in report.lines:
+        (echo_err if line.startswith(("note", "warning", "ALERT")) else click.echo)(line)
+    if report.forecast is not None:
+        click.echo(report.forecast.to_string(index=False))
+        click.echo(f"wrote {run_dir / 'future.csv'}, monitor.json and report.html")
+    if report.alerts:
+        sys.exit(EXIT_ALERT)
 
 
 @cli.command()

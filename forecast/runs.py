@@ -284,3 +284,67 @@ def library_versions() -> dict[str, str]:
         "matplotlib": matplotlib.__version__,
         "platform": sys.platform,
     }
+
+
+def exchange_dirs(a: Path, b: Path) -> None:
+    """Swap directories ``a`` and ``b`` in one step: ``renameat2(RENAME_EXCHANGE)`` on Linux,
+    so a reader or a kill sees one of them whole at each path, never a gap. Elsewhere (or on a
+    file system without it) two renames, with a moment in which ``b`` is absent."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        exchange = libc.renameat2
+    except (OSError, AttributeError):
+        exchange = None
+    if exchange is not None:
+        at_fdcwd, rename_exchange = -100, 2
+        if exchange(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+            return
+    aside = b.with_name(f".{b.name}.swap")
+    os.replace(b, aside)
+    os.replace(a, b)
+    os.replace(aside, a)
+
+
+SHARED_SUFFIXES = (".keras",)  # never rewritten in place: a staged copy may hard-link them
+SHARED_NAMES = ("predictions.csv",)
+
+
+def copy_for_update(src: str, dst: str) -> None:
+    """``shutil.copytree``'s copy function for a staged copy of a run directory: the immutable
+    files (models, predictions.csv) are hard links, the rest real copies."""
+    if src.endswith(SHARED_SUFFIXES) or os.path.basename(src) in SHARED_NAMES:
+        try:
+            os.link(src, dst)
+            return
+        except OSError:
+            pass
+    shutil.copy2(src, dst)
+
+
+def stale_stages(run_dir: Path) -> list[Path]:
+    """Staged copies left beside ``run_dir`` by an update that was killed."""
+    run_dir = Path(run_dir).resolve()
+    return sorted(run_dir.parent.glob(f".{run_dir.name}.update-*"))
+
+
+@contextlib.contextmanager
+def staged_update(run_dir: Path):
+    """Yield a full copy of ``run_dir`` to change; on success it replaces ``run_dir`` in one
+    step (``exchange_dirs``). On any exception, Ctrl-C or a kill, ``run_dir`` is untouched (a
+    kill may leave the copy beside it, which the next update removes)."""
+    run_dir = Path(run_dir).resolve()
+    for old in stale_stages(run_dir):
+        shutil.rmtree(old, ignore_errors=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.update-", dir=run_dir.parent))
+    try:
+        shutil.copytree(run_dir, stage, copy_function=copy_for_update, dirs_exist_ok=True)
+        yield stage
+        exchange_dirs(stage, run_dir)
+    except OSError as e:
+        raise ForecastError(
+            f"cannot update {run_dir} ({e.strerror}); check free space and permissions"
+        ) from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -114,6 +114,7 @@ def fit_run(
     if not has_test(options.split):  # --split auto,VAL,0: save the model, score nothing
         unscored = Unscored(csv, options, prepared, model, linear_model, result, bundle_data)
         metrics = {**unscored_metrics(unscored), "defaults": defaults.reasons}
+        metrics["linear_penalty"] = (linear_result or result).ridge_penalty
         if selection is not None:
             metrics["selection"] = selection.record()
         metrics["notes"] = list(dict.fromkeys(series.notes))
@@ -127,6 +128,7 @@ def fit_run(
 
     predicted, metrics, widths = score_with_bands(options, prepared, model, result, baselines)
     metrics["defaults"] = defaults.reasons  # the options the data chose, and why
+    metrics["linear_penalty"] = (linear_result or result).ridge_penalty  # for update's refit
     if selection is not None:
         metrics["selection"] = selection.record()
     metrics["notes"] = list(dict.fromkeys(series.notes))  # what reading the data assumed

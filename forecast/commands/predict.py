@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from forecast import runs
+from forecast.commands import forecast_log
+from forecast.commands.forecast_log import log_rows
 from forecast.commands.saved_run import forecasting_model, load_run, read_like_run, run_csv
 from forecast.data.io import Series
 from forecast.data.preprocess import Preprocessing, from_model_units
@@ -33,9 +35,18 @@ def predict_future(
     log=print,
     only: str | None = None,
     use: str = "final",
+    widths: dict | None = None,
+    log_dir: Path | None = None,
+    plot: bool = True,
 ) -> tuple[pd.DataFrame, Path]:
-    """Forecast the ``horizon`` steps after the last row of ``csv``; write ``out`` and a PNG.
-    A ``--series`` run forecasts past the last row of every series (``only``: some of them).
+    """Forecast the ``horizon`` steps after the last row of ``csv``; write ``out`` and a PNG
+    (``plot``),
+    and append the forecast to the run's log (``forecast_log``; ``log_dir``: the copy of the
+    run directory ``update`` writes). A ``--series`` run forecasts past the last row of every
+    series (``only``: some of them).
+
+    ``widths``: the interval half-widths to use (``update``'s adaptive ones; per series for a
+    ``--series`` run) instead of those saved at fit.
 
     ``use``: ``"final"`` (final_model.keras, refit on every row; the scored model.keras when the
     run has none, with a note) or ``"scored"`` (model.keras); the table's ``model_version`` says
@@ -46,11 +57,13 @@ def predict_future(
         and the path written.
     """
     name, version, said = forecasting_model(run_dir, use)
-    model, prep, config = load_run(run_dir, name)
+    model, prep, config = load_run(run_dir, name, cached=True)
     csv = run_csv(run_dir, csv, config, log)
     series = read_like_run(csv, prep, config, only)
     if prep.series is not None:
-        table, path = predict_series_future(model, prep, config, series, run_dir, out, log, version)
+        table, path = predict_series_future(
+            model, prep, config, series, run_dir, out, log, version, widths, log_dir, plot
+        )
         log(said)  # once every check passed: bad input ends with one line
         return table, path
     frame = series.frame
@@ -59,21 +72,33 @@ def predict_future(
             f"{csv} has {len(frame)} rows; the run needs the last {prep.window} (its --window)"
         )
     window = prep.scale_values(frame.iloc[-prep.window :])[None]
-    scaled = np.asarray(model.predict(window, verbose=0), dtype="float64")[0]
+    scaled = np.asarray(model.predict_on_batch(window), dtype="float64")[0]
     predicted = prep.unscale_target(scaled)
     times = future_times(frame.index[-1], prep.freq, prep.horizon)
     table = pd.DataFrame(
         {"timestamp": times, "step": np.arange(1, prep.horizon + 1), "predicted": predicted}
     )
-    combined = combined_future(run_dir, window, predicted, prep, version)
+    linear = linear_future(run_dir, window, prep, version)
+    combined = combined_of(run_dir, predicted, linear)
     if combined is not None:
         table["combined"] = combined
     table["model_version"] = version
     log(said)  # once every check passed: bad input ends with one line
-    widths = saved_widths(run_dir)
+    widths = saved_widths(run_dir) if widths is None else widths
     for key, values in interval_columns(predicted, widths).items():
         table[key] = values
     runs.write_text_atomic(out, table.to_csv(index=False, float_format="%.6g"))
+    last = float(frame[prep.target].iloc[-1])
+    lin = None if linear is None else {None: linear}
+    rows = log_rows(table, {None: frame.index[-1]}, {None: last}, lin, None)
+    appended = append_to_log(run_dir, log_dir, rows)
+    if not appended:
+        log(
+            f"note: {forecast_log.LOG_FILE} already holds a forecast from "
+            f"{forecast_log.label(frame.index[-1])}; the first one made stays logged"
+        )
+    if not plot:
+        return table, out
     save_future_plot(
         out.with_suffix(".png"),
         frame[prep.target].iloc[-4 * prep.window :],
@@ -85,21 +110,54 @@ def predict_future(
     return table, out
 
 
-def combined_future(run_dir: Path, window, predicted, prep: Preprocessing, version: str):
-    """``w·model + (1 − w)·linear`` of the future window when the run has a combination
-    (metrics.json ``combination``, the weight fit on validation), with the linear baseline of
-    the same ``version``: final_linear.keras beside the final model, baseline_linear.keras beside
-    the scored one."""
+def append_to_log(run_dir: Path, log_dir: Path | None, rows: pd.DataFrame) -> int:
+    """Append to the forecast log of ``log_dir`` (update's staged copy, under its lock) or of
+    ``run_dir``, holding the run's lock so that an update running meanwhile loses nothing."""
+    if log_dir is not None:
+        return forecast_log.append(log_dir, rows)
+    if not runs.try_lock(run_dir):
+        raise ForecastError(
+            f"{run_dir} is being updated by another forecast process ({runs.lock_holder(run_dir)}"
+            "); run predict again when it has finished"
+        )
+    try:
+        return forecast_log.append(run_dir, rows)
+    finally:
+        runs.unlock(run_dir)
+
+
+def linear_path(run_dir: Path, version: str) -> Path | None:
+    """The linear baseline of model ``version``: final_linear.keras beside the final model,
+    baseline_linear.keras beside the scored one; ``None`` when the run has none."""
     final = run_dir / runs.FINAL_LINEAR_FILE
-    linear_path = final if version == "final" and final.exists() else run_dir / runs.LINEAR_FILE
-    if not (run_dir / "metrics.json").is_file() or not linear_path.is_file():
+    path = final if version != "scored" and final.exists() else run_dir / runs.LINEAR_FILE
+    return path if path.is_file() else None
+
+
+def linear_future(run_dir: Path, window, prep: Preprocessing, version: str):
+    """The linear baseline's forecast ``(horizon,)`` of the scaled ``window`` ``(1, window,
+    n_inputs)``, in the target's units; ``None`` when the run has no linear baseline."""
+    path = linear_path(run_dir, version)
+    if path is None:
+        return None
+    linear = saving.load_for_prediction(path)
+    return prep.unscale_target(np.asarray(linear.predict_on_batch(window), dtype="float64")[0])
+
+
+def combination_weight(run_dir: Path) -> float | None:
+    """The combination weight fit on validation (metrics.json ``combination``), or ``None``."""
+    if not (run_dir / "metrics.json").is_file():
         return None
     weight = runs.read_json(run_dir, "metrics.json").get("combination", {}).get("weight")
-    if not isinstance(weight, float | int):
+    return float(weight) if isinstance(weight, float | int) else None
+
+
+def combined_of(run_dir: Path, predicted, linear):
+    """``w·model + (1 − w)·linear`` when the run has a combination and a linear forecast."""
+    weight = combination_weight(run_dir)
+    if weight is None or linear is None:
         return None
-    linear = saving.load_keras_model(linear_path)
-    scaled = np.asarray(linear.predict(window, verbose=0), dtype="float64")[0]
-    return weight * predicted + (1 - weight) * prep.unscale_target(scaled)
+    return weight * predicted + (1 - weight) * linear
 
 
 def saved_widths(run_dir: Path) -> dict[str, list[float]]:
@@ -119,6 +177,9 @@ def predict_series_future(
     out: Path,
     log=print,
     version: str = "scored",
+    widths: dict | None = None,
+    log_dir: Path | None = None,
+    plot: bool = True,
 ) -> tuple[pd.DataFrame, Path]:
     """``predict_future`` of a ``--series`` run: the ``horizon`` steps after the last row of
     every series the run knows that has a full window; the table's first column names the
@@ -153,7 +214,17 @@ def predict_series_future(
     predicted = from_model_units(
         scaled * scale[ends - 1, i][:, None] + mean[ends - 1, i][:, None], prep
     )
-    per = saved_series_widths(run_dir)
+    per = saved_series_widths(run_dir) if widths is None else widths
+    path = linear_path(run_dir, version)
+    linear = None
+    if path is not None:
+        scaled_lin = np.asarray(
+            saving.load_for_prediction(path).predict(values[rows], verbose=0), dtype="float64"
+        )
+        linear = from_model_units(
+            scaled_lin * scale[ends - 1, i][:, None] + mean[ends - 1, i][:, None], prep
+        )
+    weight = combination_weight(run_dir)
     tables = []
     for k, name in enumerate(layout.names):
         last = series.frame.index[ends[k] - 1]
@@ -163,15 +234,24 @@ def predict_series_future(
                 "timestamp": future_times(last, prep.freq, prep.horizon),
                 "step": np.arange(1, prep.horizon + 1),
                 "predicted": predicted[k],
-                "model_version": version,
             }
         )
+        if weight is not None and linear is not None:
+            table["combined"] = weight * predicted[k] + (1 - weight) * linear[k]
+        table["model_version"] = version
         for key, values_k in interval_columns(predicted[k], per.get(name, {})).items():
             table[key] = values_k
         tables.append(table)
     table = pd.concat(tables, ignore_index=True)
     runs.write_text_atomic(out, table.to_csv(index=False, float_format="%.6g"))
-    save_series_future_plot(out.with_suffix(".png"), series, table, prep, config, per)
+    target = series.frame[prep.target].to_numpy()
+    origins = {n: series.frame.index[ends[k] - 1] for k, n in enumerate(layout.names)}
+    lasts = {n: float(target[ends[k] - 1]) for k, n in enumerate(layout.names)}
+    lin = None if linear is None else dict(zip(layout.names, linear, strict=True))
+    rows_log = log_rows(table, origins, lasts, lin, layout.column)
+    append_to_log(run_dir, log_dir, rows_log)
+    if plot:
+        save_series_future_plot(out.with_suffix(".png"), series, table, prep, config, per)
     return table, out
 
 

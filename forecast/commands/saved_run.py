@@ -14,12 +14,16 @@ from forecast.models import saving
 USES = ("final", "scored")  # predict --use: the model refit on every row, or the scored one
 
 
-def load_run(run_dir: Path, name: str = runs.MODEL_FILE) -> tuple[object, Preprocessing, dict]:
+def load_run(
+    run_dir: Path, name: str = runs.MODEL_FILE, cached: bool = False
+) -> tuple[object, Preprocessing, dict]:
     """``(model, preprocessing, config)`` of a run directory, each checked (``name``: the model
-    file, the scored model.keras by default)."""
+    file, the scored model.keras by default; ``cached``: a model this process loaded from the
+    same file may be reused, ``saving.load_for_prediction``)."""
     prep = Preprocessing.from_dict(runs.read_json(run_dir, "preprocessing.json"))
     config = runs.read_json(run_dir, "config.json")
-    model = saving.load_keras_model(run_dir / name)
+    load = saving.load_for_prediction if cached else saving.load_keras_model
+    model = load(run_dir / name)
     expected = (None, prep.window, prep.n_inputs)
     if tuple(model.input_shape) != expected:
         raise ForecastError(
@@ -37,6 +41,15 @@ def forecasting_model(run_dir: Path, use: str = "final") -> tuple[str, str, str]
         raise ForecastError(f"--use {use!r} is not one of {', '.join(USES)}")
     if use == "scored":
         return runs.MODEL_FILE, "scored", f"forecast by the scored {runs.MODEL_FILE} (--use scored)"
+    from forecast.commands.model_versions import current_label
+
+    label = current_label(run_dir)
+    if label is not None and (Path(run_dir) / runs.FINAL_FILE).exists():
+        return (
+            runs.FINAL_FILE,
+            label,
+            f"forecast by model version {label} (versions.json; --use scored for model.keras)",
+        )
     if not (Path(run_dir) / runs.FINAL_FILE).exists():
         return (
             runs.MODEL_FILE,

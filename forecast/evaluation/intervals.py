@@ -130,23 +130,51 @@ def abs_residuals(actual, predicted) -> np.ndarray:
 def aci_widths(val: np.ndarray, test: np.ndarray, level: float, gamma: float) -> np.ndarray:
     """``online_widths`` with the validation residuals as the fixed calibration set: sorted once,
     so each origin costs O(horizon) (vectorised over the steps)."""
-    n_val, horizon = val.shape
-    n_test = len(test)
+    return aci_run(val, test, level, gamma)[0]
+
+
+def aci_run(
+    val: np.ndarray, test: np.ndarray, level: float, gamma: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``aci_widths`` and the miscoverage levels ``alpha`` ``(horizon,)`` it ends with (after
+    every test outcome has arrived): the state ``forecast update`` continues from."""
+    n_test, horizon = len(test), val.shape[1]
     # already sorted by origin_widths (both levels share it): no second (n_val, horizon) copy
     ordered = val if bool(np.all(val[1:] >= val[:-1])) else np.sort(val, axis=0)
     steps = np.arange(horizon)
     out = np.empty((n_test + 1, horizon))
     alpha = np.full(horizon, 1.0 - level)
-    for i in range(n_test + 1):
+    for i in range(n_test + horizon):
         seen = i - steps - 1  # per step, the test origin whose outcome has just arrived
         ok = (seen >= 0) & (seen < n_test)
         if gamma and ok.any():
             miss = test[seen[ok], steps[ok]] > out[seen[ok], steps[ok]]
             alpha[ok] += gamma * ((1.0 - level) - miss)
-        q = 1.0 - alpha
-        k = np.minimum(np.ceil((n_val + 1) * np.clip(q, 0.0, 1.0)), n_val).astype("int64")
-        out[i] = np.where(q <= 0, 0.0, ordered[np.maximum(k, 1) - 1, steps])
-    return out
+        if i <= n_test:
+            out[i] = width_at(ordered, alpha)
+    return out, alpha
+
+
+def width_at(ordered: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Per step, the ``ceil((n + 1)(1 - alpha))``-th smallest calibration residual (``ordered``:
+    ``(n, horizon)`` sorted per step): the largest when that exceeds ``n``, 0 for
+    ``alpha >= 1``."""
+    n_val, horizon = ordered.shape
+    q = 1.0 - np.asarray(alpha, dtype="float64")
+    k = np.minimum(np.ceil((n_val + 1) * np.clip(q, 0.0, 1.0)), n_val).astype("int64")
+    return np.where(q <= 0, 0.0, ordered[np.maximum(k, 1) - 1, np.arange(horizon)])
+
+
+def aci_step(alpha: np.ndarray, missed: np.ndarray, step: np.ndarray, level: float) -> np.ndarray:
+    """``alpha`` after outcomes arrive, in the order given: outcome ``i`` at horizon step
+    ``step[i]`` (1-based) moves its step's level by ``ACI_GAMMA * (1 - level - missed[i])``."""
+    alpha = np.array(alpha, dtype="float64")
+    np.add.at(
+        alpha,
+        np.asarray(step, dtype="int64") - 1,
+        ACI_GAMMA * ((1.0 - level) - np.asarray(missed, dtype="float64")),
+    )
+    return alpha
 
 
 def order_statistic(scores: np.ndarray, level: float) -> float:

@@ -47,6 +47,33 @@ def has_code_layer(path: Path) -> bool:
     return walk(config)
 
 
+LOADED: dict = {}  # file identity -> model, for ``load_for_prediction``
+LOADED_MAX = 8
+
+
+def file_identity(path: Path) -> tuple:
+    """What changes when a file is replaced or rewritten: device, inode, size, mtime."""
+    st = Path(path).stat()
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def load_for_prediction(path: Path):
+    """``load_keras_model`` for callers that only predict, reusing a model this process loaded
+    from the same file (same inode, size and mtime: a hard link in a staged copy counts as the
+    same file). ``update`` replaying a year of days traces each model's predict function once
+    instead of every day. Never train or change the returned model."""
+    path = Path(path)
+    key = file_identity(path) if path.is_file() else None
+    if key is not None and key in LOADED:
+        return LOADED[key]
+    model = load_keras_model(path)
+    if key is not None:
+        if len(LOADED) >= LOADED_MAX:
+            LOADED.pop(next(iter(LOADED)))
+        LOADED[key] = model
+    return model
+
+
 def load_keras_model(path: Path, compile: bool = False):
     """Load a ``.keras`` file with ``safe_mode=True``; a missing or corrupt file is an error.
 
