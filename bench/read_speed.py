@@ -51,15 +51,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "synth.csv"
         subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "synth.py"), str(args.rows), str(args.columns),
-             str(csv)],
+            [
+                sys.executable,
+                str(ROOT / "bench" / "synth.py"),
+                str(args.rows),
+                str(args.columns),
+                str(csv),
+            ],
             check=True,
         )
         parquet = csv.with_suffix(".parquet")
         pd.read_csv(csv, parse_dates=["date"]).to_parquet(parquet, index=False)
         size = os.path.getsize(csv) / 2**20
-        print(f"{args.rows:,} rows x {args.columns} columns + date, {size:.0f} MiB CSV, "
-              f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, median of {args.repeats}")
+        print(
+            f"{args.rows:,} rows x {args.columns} columns + date, {size:.0f} MiB CSV, "
+            f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}, median of {args.repeats}"
+        )
         results = {
             "c": timed(lambda: read_raw(csv, "c"), args.repeats),
             "pyarrow": timed(lambda: read_raw(csv, "pyarrow"), args.repeats),

@@ -46,7 +46,7 @@ def realised_rows(log: pd.DataFrame, observed: pd.DataFrame, freq: str) -> pd.Da
     """The log rows whose target has been observed, with ``actual``, in origin order (then
     series, step); ``origin`` and ``timestamp`` as index values."""
     if log.empty:
-        return log.assign(actual=pd.Series(dtype="float64"))
+        return log.assign(series=pd.Series(dtype=object), actual=pd.Series(dtype="float64"))
     rows = log.copy()
     rows["origin"] = as_times(rows["origin"], freq)
     rows["timestamp"] = as_times(rows["timestamp"], freq)

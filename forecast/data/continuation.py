@@ -173,10 +173,14 @@ def parts_of(series: Series) -> dict[str, pd.DataFrame]:
 
 
 def through(series: Series, last) -> Series:
-    """The rows of ``series`` up to and including time ``last`` (each series of a long table)."""
+    """The rows of ``series`` up to and including time ``last`` (a long table: ``{series name:
+    its last time}``, a series not named keeps every row)."""
     if series.layout is None:
         return replace(series, frame=series.frame[series.frame.index <= last])
-    frames = [part[part.index <= last] for part in parts_of(series).values()]
+    frames = [
+        part[part.index <= last[name]] if name in last else part
+        for name, part in parts_of(series).items()
+    ]
     bounds = tuple(int(b) for b in np.cumsum([0] + [len(f) for f in frames]))
     layout = Layout(series.layout.column, series.layout.names, bounds)
     return replace(series, frame=pd.concat(frames), layout=layout)
