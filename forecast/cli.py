@@ -130,14 +130,20 @@ def predict(run_dir: Path, csv: Path | None, out: Path | None, only: str | None,
     "alert, or every time (the previous version is kept in RUN_DIR/versions).",
 )
 @click.option("--rollback", is_flag=True, help="Make the previous model version current again.")
-def update(run_dir: Path, csv: Path | None, refit: str, rollback: bool) -> None:
+@mlflow_option
+def update(
+    run_dir: Path, csv: Path | None, refit: str, rollback: bool, mlflow: bool | None
+) -> None:
     """Take new rows (CSV: the run's series grown by new rows, or only the new rows): score the
     logged forecasts that came true against persistence and the linear baseline, move the
     adaptive intervals, test for drift, optionally refit, and forecast and log the next horizon.
     Exit status 3 when an alert is raised (docs/operate.md)."""
+    from forecast import tracking
     from forecast.commands.update import EXIT_ALERT, update_run
 
+    tracking.check(mlflow)
     report = update_run(run_dir, csv, refit=refit, rollback=rollback, log=echo_err)
+    tracking.track("update", run_dir, {"refit": refit, "rollback": rollback}, mlflow, echo_err)
     for line in report.lines:
         (echo_err if line.startswith(("note", "warning", "ALERT")) else click.echo)(line)
     if report.forecast is not None:

@@ -113,6 +113,7 @@ class Run:
         log=_silent,
         only: str | None = None,
         use: str = "final",
+        record: bool = True,
     ) -> pd.DataFrame:
         """The next ``horizon`` steps past the last row of ``data`` (default: the run's own
         training data), as ``forecast predict`` gives them, with the interval bounds.
@@ -126,6 +127,8 @@ class Run:
             use: ``"final"``: final_model.keras, the configuration refit on every row (the
                 scored model when the run has none); ``"scored"``: model.keras, the model the
                 metrics describe. The ``model_version`` column says which was used.
+            record: append the forecast to the run's forecast log (forecasts.csv), which
+                ``forecast update`` scores once the targets arrive.
         """
         from forecast.commands.predict import predict_future
 
@@ -133,7 +136,9 @@ class Run:
             path = None if data is None else stack.enter_context(data_file(data))
             if out is None:
                 out = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "future.csv"
-            frame, _ = predict_future(self.path, path, Path(out), log=log, only=only, use=use)
+            frame, _ = predict_future(
+                self.path, path, Path(out), log=log, only=only, use=use, record=record
+            )
         return frame
 
     def evaluate(self, data, only: str | None = None, log=_silent) -> dict:

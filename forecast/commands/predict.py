@@ -38,9 +38,10 @@ def predict_future(
     widths: dict | None = None,
     log_dir: Path | None = None,
     plot: bool = True,
+    record: bool = True,
 ) -> tuple[pd.DataFrame, Path]:
     """Forecast the ``horizon`` steps after the last row of ``csv``; write ``out`` and a PNG
-    (``plot``),
+    (``plot``), and with ``record`` (not when serving a copy of the run)
     and append the forecast to the run's log (``forecast_log``; ``log_dir``: the copy of the
     run directory ``update`` writes). A ``--series`` run forecasts past the last row of every
     series (``only``: some of them).
@@ -62,7 +63,7 @@ def predict_future(
     series = read_like_run(csv, prep, config, only)
     if prep.series is not None:
         table, path = predict_series_future(
-            model, prep, config, series, run_dir, out, log, version, widths, log_dir, plot
+            model, prep, config, series, run_dir, out, log, version, widths, log_dir, plot, record
         )
         log(said)  # once every check passed: bad input ends with one line
         return table, path
@@ -91,7 +92,7 @@ def predict_future(
     last = float(frame[prep.target].iloc[-1])
     lin = None if linear is None else {None: linear}
     rows = log_rows(table, {None: frame.index[-1]}, {None: last}, lin, None)
-    appended = append_to_log(run_dir, log_dir, rows)
+    appended = append_to_log(run_dir, log_dir, rows) if record else 1
     if not appended:
         log(
             f"note: {forecast_log.LOG_FILE} already holds a forecast from "
@@ -180,6 +181,7 @@ def predict_series_future(
     widths: dict | None = None,
     log_dir: Path | None = None,
     plot: bool = True,
+    record: bool = True,
 ) -> tuple[pd.DataFrame, Path]:
     """``predict_future`` of a ``--series`` run: the ``horizon`` steps after the last row of
     every series the run knows that has a full window; the table's first column names the
@@ -249,7 +251,8 @@ def predict_series_future(
     lasts = {n: float(target[ends[k] - 1]) for k, n in enumerate(layout.names)}
     lin = None if linear is None else dict(zip(layout.names, linear, strict=True))
     rows_log = log_rows(table, origins, lasts, lin, layout.column)
-    append_to_log(run_dir, log_dir, rows_log)
+    if record:
+        append_to_log(run_dir, log_dir, rows_log)
     if plot:
         save_series_future_plot(out.with_suffix(".png"), series, table, prep, config, per)
     return table, out

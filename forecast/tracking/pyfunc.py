@@ -67,7 +67,7 @@ class ForecastModel(PythonModel):
         from forecast.results import Run
 
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
-        return Run(self.run_dir).predict(frame)
+        return Run(self.run_dir).predict(frame, record=False)  # a served copy logs nothing
 
 
 def requirements(config: dict) -> list[str]:
