@@ -210,7 +210,7 @@ def predict_series_future(
     ends = np.asarray(layout.bounds[1:])
     rows = ends[:, None] - prep.window + np.arange(prep.window)  # (n_series, window)
     values = prep.scale_values(series.frame, layout)
-    scaled = np.asarray(model.predict(values[rows], verbose=0), dtype="float64")
+    scaled = np.asarray(model.predict_on_batch(values[rows]), dtype="float64")
     mean, scale = prep.row_stats(layout)
     i = prep.target_index
     predicted = from_model_units(
@@ -221,7 +221,7 @@ def predict_series_future(
     linear = None
     if path is not None:
         scaled_lin = np.asarray(
-            saving.load_for_prediction(path).predict(values[rows], verbose=0), dtype="float64"
+            saving.load_for_prediction(path).predict_on_batch(values[rows]), dtype="float64"
         )
         linear = from_model_units(
             scaled_lin * scale[ends - 1, i][:, None] + mean[ends - 1, i][:, None], prep
