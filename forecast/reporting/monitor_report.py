@@ -60,6 +60,12 @@ def monitor_figure(joined: pd.DataFrame, target: str):
     axes[2].set_ylim(0, 1.05)
     axes[2].set_ylabel(f"coverage, last {ROLLING}")
     axes[2].legend(loc="lower left", fontsize=8)
+    if isinstance(t.iloc[0] if len(t) else None, pd.Timestamp):
+        import matplotlib.dates as mdates
+
+        locator = mdates.AutoDateLocator()
+        axes[2].xaxis.set_major_locator(locator)
+        axes[2].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     fig.tight_layout()
     return fig
 
