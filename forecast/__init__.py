@@ -44,6 +44,7 @@ _PUBLIC = {
     "score": ("forecast.commands.score", "score"),
     "split_rows": ("forecast.data.split", "split_rows"),
     "tune": ("forecast.api", "tune"),
+    "update": ("forecast.commands.update", "update"),
 }
 
 __all__ = ["__version__", *sorted(_PUBLIC)]

@@ -100,6 +100,26 @@ def update_run(
         return updated(run_dir, stage, Path(csv), refit, log, report)
 
 
+def update(
+    run, data=None, *, refit: str = "never", rollback: bool = False, log=None
+) -> UpdateReport:
+    """``forecast update`` from Python: ``run`` is a run directory (or a ``Run``), ``data`` a
+    path or a DataFrame of the run's columns (the grown series, or only the new rows). Returns
+    the ``UpdateReport``: ``lines``, ``alerts``, ``monitor`` (monitor.json) and ``forecast``."""
+    import tempfile
+
+    import pandas as pd
+
+    run_dir = Path(getattr(run, "path", run))
+    quiet = log or (lambda *_: None)
+    if not isinstance(data, pd.DataFrame):
+        return update_run(run_dir, None if data is None else Path(data), refit, rollback, quiet)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "rows.csv"
+        data.to_csv(path, index=False)
+        return update_run(run_dir, path, refit, rollback, quiet)
+
+
 def rolled_back(run_dir: Path, stage: Path) -> UpdateReport:
     was, now = model_versions.rollback(stage, now_utc(), run_dir)
     monitor = read_monitor(stage)
