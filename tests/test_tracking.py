@@ -345,3 +345,33 @@ def test_compare_is_a_parent_run_with_a_child_per_cell(store, monkeypatch):
         assert child.data.params["seed"] == str(metrics["seed"])
     parent_files = {a.path for a in client.list_artifacts(parent.info.run_id)}
     assert "comparison.json" in parent_files and "linear-seed42" not in parent_files
+
+
+@requires_mlflow
+def test_update_logs_its_monitor_and_the_log(store, tmp_path):
+    import shutil
+
+    import mlflow
+
+    from forecast.cli import cli
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(store.run_dir, run_dir)
+    weather = pd.read_csv(WEATHER)
+    weather.iloc[:305].to_csv(tmp_path / "grown.csv", index=False)
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(
+        cli,
+        ["update", str(run_dir), str(tmp_path / "grown.csv"), "--mlflow"],
+        env={tracking.ENV: store.uri},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    client = mlflow.MlflowClient(tracking_uri=store.uri)
+    (run,) = client.search_runs(["0"], "tags.`forecast.kind` = 'update'")
+    monitor = json.loads((run_dir / "monitor.json").read_text())
+    assert run.data.metrics["monitor.n_updates"] == monitor["n_updates"] == 1
+    assert run.data.params["refit"] == "never"
+    files = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"monitor.json", "forecasts.csv", "observed.csv"} <= files
