@@ -69,7 +69,7 @@ class Run:
         index ``model``): ``rmse``, ``mae``, ``smape``, ``mase``, ``skill_vs_persistence``; a
         ``--series`` run also ``mean_mase`` and ``mean_smape`` (each series' own, averaged: the
         scores its verdict is decided on; the others are pooled over the series)."""
-        m = self.metrics
+        m = self.check_scored("table")
         extra = HEADLINE_COLUMNS if "headline" in m else []
         rows = {m["model"]: {k: m.get(k) for k in TABLE_COLUMNS + extra}}
         persistence = m["baselines"]["persistence"]["rmse"]
@@ -97,7 +97,17 @@ class Run:
         reasons."""
         from forecast.evaluation.verdict import decide
 
-        return decide(self.metrics)
+        return decide(self.check_scored("decision"))
+
+    def check_scored(self, what: str) -> dict:
+        """metrics.json, or a ``ForecastError`` for a run that scored nothing (``--split
+        auto,VAL,0``: no test rows, so no table and no verdict)."""
+        if self.metrics.get("scored") is False:
+            raise ForecastError(
+                f"{self.path} scored nothing (fit with no test rows, --split ...,0), so it has no "
+                f"{what}; its forecasts are run.predict(), its validation scores run.metrics"
+            )
+        return self.metrics
 
     @property
     def verdict(self) -> str:

@@ -219,6 +219,11 @@ def test_fit_without_test_rows_trains_saves_and_scores_nothing(tmp_path, sine_cs
     spread = (future["upper_80"] - future["predicted"]).to_numpy()
     # predict uses the validation widths (future.csv holds 6 significant digits)
     assert spread == pytest.approx(widths["80"], abs=1e-3)
+    import forecast
+
+    for what in ("table", "verdict"):  # nothing to tabulate or decide: one clear error
+        with pytest.raises(forecast.ForecastError, match="scored nothing .* no (table|decision)"):
+            getattr(forecast.load(out), what)
     refused = CliRunner().invoke(cli, ["evaluate", str(out), str(sine_csv)])
     assert refused.exit_code == 2
     assert refused.stderr == (
