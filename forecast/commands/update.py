@@ -204,6 +204,10 @@ def updated(
         joined, fresh, calibration.scale, prep, str(run_dir)
     )
     report.alerts = new_alerts
+    from forecast.reporting.monitor_report import realised_line
+
+    said = realised_line(scores)
+    report.lines += [said] if said else []
     report.lines += [f"ALERT {a.message}" for a in new_alerts]
     runs.write_text_atomic(
         stage / monitoring.OBSERVED_FILE, monitoring.observed_csv(grown.series, prep.time_col)

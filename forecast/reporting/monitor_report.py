@@ -101,6 +101,27 @@ def scores_table(realised: dict) -> str:
     return table(["forecaster", "RMSE", "MAE"], rows) + note
 
 
+def realised_line(realised: dict) -> str | None:
+    """One line on the forecasts that came true: the model's RMSE beside persistence's and the
+    linear baseline's, the coverage, and whether the model beats persistence; ``None`` before
+    any came true."""
+    if not isinstance(realised, dict) or not realised.get("n"):
+        return None
+    model = realised.get("model", {}).get("rmse")
+    pers = realised.get("persistence", {}).get("rmse")
+    parts = [f"model RMSE {number(model)}", f"persistence {number(pers)}"]
+    for name in ("linear", "combined"):
+        if isinstance(realised.get(name), dict):
+            parts.append(f"{name} {number(realised[name].get('rmse'))}")
+    beats = model is not None and pers is not None and model < pers
+    verdict = "beats persistence" if beats else "does NOT beat persistence"
+    return (
+        f"since training ({realised.get('n_origins')} origin(s), {realised.get('n')} forecasts "
+        f"come true): {', '.join(parts)}; the model {verdict}; 80% interval coverage "
+        f"{number(realised.get('coverage_80'), '.1%')}"
+    )
+
+
 def section(monitor: dict, png: bytes | None) -> str:
     """The "since training" section's HTML, between markers so the next update replaces it."""
     alerts = monitor.get("alerts", [])
@@ -116,8 +137,11 @@ def section(monitor: dict, png: bytes | None) -> str:
         f"{', '.join(f'{v}' for v in list(monitor.get('observed_through', {}).values())[:3])}; "
         f"forecasting with model version {monitor.get('model_version')}"
     )
+    line = realised_line(monitor.get("realised", {}))
+    good = line is not None and "does NOT" not in line
     body = [
         f'<p class="meta">{esc(facts)}</p>',
+        f'<p class="verdict {"good" if good else "bad"}">{esc(line)}</p>' if line else "",
         scores_table(monitor.get("realised", {})),
         "<h3>alerts</h3>",
         alert_html,

@@ -77,6 +77,9 @@ def test_update_scores_the_logged_forecast_and_logs_the_next(fitted, run_dir, tm
     assert monitor["realised"]["model"]["rmse"] == pytest.approx(by_hand, rel=1e-6)
     assert monitor["realised"]["persistence"]["rmse"] == pytest.approx(pers, rel=1e-6)
     assert "linear" in monitor["realised"]
+    beats = "beats persistence" if by_hand < pers else "does NOT beat persistence"
+    assert "since training (1 origin(s), 3 forecasts come true): model RMSE" in result.output
+    assert f"the model {beats}" in result.output
     inside = (actual >= first["lower_80"]) & (actual <= first["upper_80"])
     assert monitor["realised"]["coverage_80"] == pytest.approx(inside.mean())
     # the next horizon, from the newest row, is logged and written
