@@ -51,7 +51,9 @@ def series_with_test_rows(values_after: float | None, path):
     return read_series(path)
 
 
-def test_choice_is_made_on_validation_only(tmp_path):
+def test_choice_is_made_on_validation_only(tmp_path, monkeypatch):
+    # windows 7 and 14: (7, 1), (14, 1), (14, 7), a real choice at a third of the cost of the grid
+    monkeypatch.setattr(selection, "window_grid", lambda season, freq, most: [7, 14])
     options = FitOptions(
         window="auto", segment="auto", horizon=3, epochs=2, units=4, batch_size=32, calendar="none"
     )
@@ -65,6 +67,7 @@ def test_choice_is_made_on_validation_only(tmp_path):
         [g["val_rmse"] for g in picks[0][2]], [g["val_rmse"] for g in picks[1][2]], rtol=1e-5
     )
     grid = picks[0][2]
+    assert sorted((g["window"], g["segment"]) for g in grid) == [(7, 1), (14, 1), (14, 7)]
     best = min(grid, key=lambda g: g["val_rmse"])
     assert (best["window"], best["segment"]) == picks[0][:2]
 
