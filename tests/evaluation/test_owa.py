@@ -1,11 +1,12 @@
 """M4's OWA in metrics.json, recomputed from the run's own predictions.csv and the CSV."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
+from click.testing import CliRunner
+
+from forecast.cli import cli
 
 
 def test_owa_recomputed_from_predictions(tmp_path):
@@ -21,8 +22,8 @@ def test_owa_recomputed_from_predictions(tmp_path):
     args = ["fit", str(csv), "--series", "id", "--time-col", "step", "--season", "6"]
     args += ["--horizon", "3", "--window", "12", "--segment", "6", "--epochs", "1", "--units", "4"]
     args += ["--quiet", "--out", str(out)]
-    done = subprocess.run([sys.executable, "-m", "forecast", *args], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    done = CliRunner().invoke(cli, args)
+    assert done.exit_code == 0, done.output
     metrics = json.loads((out / "metrics.json").read_text())
     table = pd.read_csv(out / "predictions.csv")
     frame = pd.read_csv(csv)
@@ -56,8 +57,8 @@ def test_undefined_mase_is_null_and_the_choice_falls_back_to_rmse(tmp_path):
     args = ["fit", str(csv), "--series", "s", "--time-col", "step", "--season", "6"]
     args += ["--horizon", "3", "--window", "12", "--segment", "6", "--epochs", "1", "--units", "4"]
     args += ["--loss", "mse", "--quiet", "--out", str(out)]
-    done = subprocess.run([sys.executable, "-m", "forecast", *args], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    done = CliRunner().invoke(cli, args)
+    assert done.exit_code == 0, done.output
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["mean_mase"] is None and metrics["owa"] is None
     grid = metrics["selection"]["grid"]
