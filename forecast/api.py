@@ -20,6 +20,7 @@ from forecast import runs
 from forecast.config import AUTO, TUNE_BUDGET_MINUTES, TUNE_TRIALS, FitOptions, load_toml
 from forecast.data.sources import data_file
 from forecast.errors import ForecastError
+from forecast.jobs import engine
 from forecast.results import Backtest, BacktestComparison, Comparison, Run, _silent
 from forecast.tracking import tracked
 
@@ -126,6 +127,8 @@ def compare(
     fold_size: int | None = None,
     refit: str = "every",
     jobs: int = 1,
+    cluster: str | None = None,
+    cluster_shared_path: bool = False,
     out: str | Path | None = None,
     overwrite: bool = False,
     config: str | Path | None = None,
@@ -144,10 +147,9 @@ def compare(
             ``"auto"``: point-wise and, once the window spans two seasons, one season).
         folds: backtest every architecture on ``folds`` rolling-origin folds (as ``backtest``;
             ``fold_size`` and ``refit`` as there) instead of scoring it on one test period.
-        jobs: runs trained at once, each in its own worker process with its share of the CPU
-            cores (1: in this process; same numbers as ``jobs=1``; not with ``distribute``).
-        out: the comparison directory (default ``runs/<timestamp>-compare``).
-        overwrite, config, verbose, log, **options: as for ``fit``.
+        jobs: runs trained at once in worker processes; ``cluster``: a Dask scheduler's address
+            (docs/cluster.md; ``cluster_shared_path``: the data's path is valid on its workers).
+        out: the directory (default ``runs/<timestamp>-compare``); the rest as for ``fit``.
 
     Returns:
         The ``Comparison``, or with ``folds`` a ``BacktestComparison``. After Ctrl-C
@@ -161,20 +163,21 @@ def compare(
     plan = ComparePlan(names, seeds, segments if isinstance(segments, str) else tuple(segments))
     opts = options_from(config, **options)
     out = Path(out) if out is not None else runs.default_run_dir("compare")
+    where = engine(cluster, cluster_shared_path, jobs, opts.distribute)
     if folds is not None:
         from forecast.commands.fold_compare import compare_folds
 
-        with data_file(data) as path:
+        with data_file(data) as path, where as on:
             report = compare_folds(
-                path, opts, plan, out, folds, fold_size, refit, overwrite, verbose, log, jobs
+                path, opts, plan, out, folds, fold_size, refit, overwrite, verbose, log, jobs, on
             )
         return BacktestComparison(
             report.out, report.rows, report.result, report.notes, report.interrupted
         )
-    with data_file(data) as path, chief_lock(out, opts):
+    with data_file(data) as path, chief_lock(out, opts), where as on:
         bundle = isinstance(data, pd.DataFrame)
         result = compare_command(
-            path, opts, plan, out, overwrite, verbose, log=log, bundle_data=bundle, jobs=jobs
+            path, opts, plan, out, overwrite, verbose, log, bundle, jobs, cluster=on
         )
     return Comparison(
         result.out, result.rows, result.models, list(result.notes), result.interrupted
@@ -190,6 +193,8 @@ def backtest(
     fold_size: int | None = None,
     refit: str = "every",
     jobs: int = 1,
+    cluster: str | None = None,
+    cluster_shared_path: bool = False,
     only_folds: list[int] | None = None,
     out: str | Path | None = None,
     overwrite: bool = False,
@@ -211,10 +216,10 @@ def backtest(
             rows divided by ``K``, at least ``horizon`` plus a few origins.
         refit: ``"every"`` (retrain per fold) or ``"once"``.
         jobs: worker processes training folds at once (1: in this process).
+        cluster, cluster_shared_path: train the folds on a Dask cluster, as for ``compare``.
         only_folds: run only these folds (1-based) of the ``K``; join the parts with
             ``merge_backtests``.
-        out: the output directory (default ``runs/<timestamp>-backtest-<model>``).
-        overwrite, config, verbose, log, **options: as for ``fit``.
+        out: the directory (default ``runs/<timestamp>-backtest-<model>``); the rest as for fit.
 
     Returns:
         A ``Backtest``: ``path``, ``summary``, ``folds`` (one row per fold and forecaster).
@@ -224,9 +229,10 @@ def backtest(
     opts = options_from(config, model=model, **options)
     out = Path(out) if out is not None else runs.default_run_dir(f"backtest-{opts.model}")
     only = tuple(only_folds) if only_folds else None
-    with data_file(data) as path:
+    where = engine(cluster, cluster_shared_path, jobs, opts.distribute)
+    with data_file(data) as path, where as on:
         report = backtest_command(
-            path, opts, out, folds, fold_size, refit, overwrite, verbose, log, jobs, only
+            path, opts, out, folds, fold_size, refit, overwrite, verbose, log, jobs, only, on
         )
     return Backtest(
         report.out,

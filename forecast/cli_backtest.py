@@ -9,6 +9,7 @@ import click
 
 from forecast.cli_options import (
     DEFAULTS,
+    cluster_options,
     echo_err,
     exit_interrupted,
     fit_options,
@@ -57,6 +58,7 @@ def csv_path(paths: tuple[Path, ...]) -> Path:
 )
 @refit_option()
 @jobs_option("Folds trained")
+@cluster_options
 @click.option(
     "--only-folds",
     help="Run only these folds of the K (e.g. 2,4): one job per fold on a cluster; join the "
@@ -77,6 +79,8 @@ def backtest(
     fold_size: int | None,
     refit: str,
     jobs: int,
+    cluster: str | None,
+    cluster_shared_path: bool,
     only_folds: str | None,
     merge: bool,
     out: Path | None,
@@ -99,6 +103,8 @@ def backtest(
         fold_size=fold_size,
         refit=refit,
         jobs=jobs,
+        cluster=cluster,
+        cluster_shared_path=cluster_shared_path,
         only_folds=parse_folds(only_folds),
         out=out,
         overwrite=overwrite,

@@ -9,6 +9,7 @@ import click
 
 from forecast.cli_options import (
     DEFAULTS,
+    cluster_options,
     echo_err,
     exit_interrupted,
     fit_options,
@@ -69,6 +70,7 @@ from forecast.errors import ForecastError
 @click.option("--fold-size", type=int, help="--folds: rows per test block. [default: as backtest]")
 @refit_option("--folds: ")
 @jobs_option("Runs (with --folds: folds) trained")
+@cluster_options
 @fit_options
 @mlflow_option
 @out_options("Output directory. [default: runs/<timestamp>-compare or -memory]")
@@ -85,6 +87,8 @@ def compare(
     fold_size: int | None,
     refit: str,
     jobs: int,
+    cluster: str | None,
+    cluster_shared_path: bool,
     out: Path | None,
     overwrite: bool,
     quiet: bool,
@@ -101,6 +105,8 @@ def compare(
     if task == "memory":
         if jobs != 1:  # the memory task's cells are small and run one after the other
             raise ForecastError(f"--jobs {jobs} applies to --task forecast; drop it for memory")
+        if cluster and from_command_line("cluster"):  # DASK_SCHEDULER_ADDRESS: ignored here
+            raise ForecastError("--cluster applies to --task forecast; drop it for memory")
         from forecast.experiments.memory import parse_lengths
         from forecast.experiments.memory_report import memory_table
         from forecast.runs import default_run_dir
@@ -135,6 +141,8 @@ def compare(
         fold_size=fold_size,
         refit=refit,
         jobs=jobs,
+        cluster=cluster,
+        cluster_shared_path=cluster_shared_path,
         out=out,
         overwrite=overwrite,
         config=config_file,
@@ -161,3 +169,9 @@ def compare(
     click.echo(compare_verdict(result.rows))  # last: the true winner, models and baselines
     if result.interrupted:  # Ctrl-C: the runs that had finished were kept and compared
         exit_interrupted(f"the finished runs were kept and compared in {result.path}")
+
+
+def from_command_line(name: str) -> bool:
+    """Whether the option ``name`` was given on the command line (not from the environment)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source == click.core.ParameterSource.COMMANDLINE

@@ -281,6 +281,25 @@ def jobs_option(what: str):
     )
 
 
+def cluster_options(func):
+    """``--cluster ADDRESS`` (or ``DASK_SCHEDULER_ADDRESS``) and ``--cluster-shared-path``."""
+    func = click.option(
+        "--cluster-shared-path",
+        is_flag=True,
+        help="--cluster: the CSV is at this same path on every worker; send the path, not the "
+        "file's bytes.",
+    )(func)
+    return click.option(
+        "--cluster",
+        metavar="ADDRESS",
+        envvar="DASK_SCHEDULER_ADDRESS",
+        show_envvar=True,
+        help="Train on the workers of the Dask scheduler at ADDRESS (e.g. tcp://10.0.0.1:8786) "
+        'instead of --jobs; outputs are written here. Needs pip install -e ".[cluster]"; see '
+        "docs/cluster.md.",
+    )(func)
+
+
 def refit_option(prefix: str = ""):
     """``--refit every|once`` of a rolling-origin backtest."""
     return click.option(

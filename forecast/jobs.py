@@ -35,6 +35,7 @@ the ``jobs == 1`` path the workers' thread settings.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -103,8 +104,11 @@ def init_worker(env: dict[str, str]) -> None:
     quiet_tensorflow_import()
 
 
-def run_tasks(fn, tasks: list, jobs: int = 1, on_done=None, costs: list | None = None) -> list:
-    """``[fn(task) for task in tasks]``, up to ``jobs`` of them at once in worker processes.
+def run_tasks(
+    fn, tasks: list, jobs: int = 1, on_done=None, costs: list | None = None, cluster=None
+) -> list:
+    """``[fn(task) for task in tasks]``, up to ``jobs`` of them at once in worker processes, or
+    on the workers of a Dask ``cluster`` (``forecast.cluster``, imported only then).
 
     Args:
         fn: a module-level function of one task (picklable when ``jobs > 1``).
@@ -114,6 +118,7 @@ def run_tasks(fn, tasks: list, jobs: int = 1, on_done=None, costs: list | None =
         on_done: ``on_done(i, result)``, called here as task ``i`` finishes.
         costs: each task's expected relative cost; with ``jobs > 1`` the costliest start first
             (longest first: no worker is left with a long task while the others idle at the end).
+        cluster: a connected ``forecast.cluster.Cluster`` (``None``: this machine).
 
     Returns:
         The results in task order.
@@ -123,9 +128,23 @@ def run_tasks(fn, tasks: list, jobs: int = 1, on_done=None, costs: list | None =
         ForecastError: ``jobs`` is not a positive integer; a worker died; or raised by ``fn``.
     """
     check_jobs(jobs)
+    if cluster is not None:
+        finished: dict = {}
+        try:
+            return cluster.run(fn, tasks, on_done, submission_order(len(tasks), costs), finished)
+        except KeyboardInterrupt:
+            raise Interrupted(finished, len(tasks)) from None
     if jobs == 1 or len(tasks) <= 1:
         return run_here(fn, tasks, on_done)
     return run_in_pool(fn, tasks, min(jobs, len(tasks)), on_done, costs)
+
+
+def placement(jobs: int, n: int, cluster=None) -> str:
+    """Where ``n`` tasks run, for a progress line: ``on 2 process(es)`` or ``on the Dask cluster
+    at ADDRESS``."""
+    if cluster is not None:
+        return f"on the Dask cluster at {cluster.address}"
+    return f"on {min(jobs, n)} process(es)"
 
 
 def run_here(fn, tasks: list, on_done=None) -> list:
@@ -194,3 +213,14 @@ def stop_pool(pool: cf.ProcessPoolExecutor) -> None:
             p.kill()
             p.join()
     pool.shutdown(wait=True, cancel_futures=True)
+
+
+def engine(cluster: str | None, shared_path: bool, jobs: int, distribute: str = "none"):
+    """What runs the tasks of a command, as a context manager: ``None`` (this machine, ``jobs``
+    processes), or with a scheduler's address a connected ``forecast.cluster.Cluster``."""
+    if cluster is None:
+        return contextlib.nullcontext()
+    from forecast.cluster import Cluster, check_cluster
+
+    check_cluster(cluster, jobs, distribute)
+    return Cluster(cluster, shared_path)

@@ -28,6 +28,7 @@ from forecast.data.split import held_out_share
 from forecast.errors import ForecastError
 from forecast.evaluation.folds import Fold, default_fold_size, fold_bounds
 from forecast.evaluation.significance import dm_test
+from forecast.jobs import placement
 from forecast.training.selection import is_auto
 
 REFITS = ("every", "once")
@@ -102,10 +103,11 @@ def task_cost(task: FoldTask) -> float:
     return (run_cost(task.options, 1) + 1.0) * task.folds[0].train_end
 
 
-def run_fold_tasks(tasks: list[FoldTask], jobs: int, log, label) -> tuple[dict, bool]:
+def run_fold_tasks(tasks: list[FoldTask], jobs: int, log, label, cluster=None) -> tuple[dict, bool]:
     """Run ``tasks`` through ``run_fold_task`` in ``jobs`` worker processes (in this one for
-    ``jobs=1``), logging each as it finishes with ``label(task)``. Returns ``{task index:
-    outcome}`` of the tasks that finished and whether Ctrl-C stopped the rest."""
+    ``jobs=1``; on a Dask ``cluster``, ``forecast.cluster``), logging each as it finishes with
+    ``label(task)``. Returns ``{task index: outcome}`` of the tasks that finished and whether
+    Ctrl-C stopped the rest."""
     from forecast.jobs import Interrupted, run_tasks
 
     finished = []
@@ -117,7 +119,7 @@ def run_fold_tasks(tasks: list[FoldTask], jobs: int, log, label) -> tuple[dict, 
 
     costs = [task_cost(t) for t in tasks]
     try:
-        return dict(enumerate(run_tasks(run_fold_task, tasks, jobs, done, costs))), False
+        return dict(enumerate(run_tasks(run_fold_task, tasks, jobs, done, costs, cluster))), False
     except Interrupted as stop:
         return dict(stop.finished), True
 
@@ -140,11 +142,13 @@ def backtest(
     log=print,
     jobs: int = 1,
     only_folds: tuple[int, ...] | None = None,
+    cluster=None,
 ) -> BacktestReport:
     """Score ``options.model`` on ``folds`` rolling-origin folds of ``csv`` (or the
-    ``only_folds`` of them) in ``jobs`` processes; write ``out`` (backtest.json, folds.csv,
-    origins.csv, backtest.png, report.html) atomically. Options left to the data take their
-    fixed defaults (``FitOptions.plain``): every fold trains at one window."""
+    ``only_folds`` of them) in ``jobs`` processes (or on a Dask ``cluster``); write ``out``
+    (backtest.json, folds.csv, origins.csv, backtest.png, report.html) atomically. Options left
+    to the data take their fixed defaults (``FitOptions.plain``): every fold trains at one
+    window."""
     options = options.plain()
     check_request(options, folds, fold_size, refit, jobs)
     runs.check_out_dir(out, overwrite)
@@ -156,10 +160,10 @@ def backtest(
         log(
             f"backtest of {options.model}: {len(chosen)} of {folds} folds of "
             f"{bounds[0].test_end - bounds[0].test_start} rows, refit {refit}, "
-            f"{len(tasks)} training(s) on {min(jobs, len(tasks))} process(es) ..."
+            f"{len(tasks)} training(s) {placement(jobs, len(tasks), cluster)} ..."
         )
         done, interrupted = run_fold_tasks(
-            tasks, jobs, log, lambda t: f"{options.model} {fold_names(t)}"
+            tasks, jobs, log, lambda t: f"{options.model} {fold_names(t)}", cluster
         )
         if not done:
             raise KeyboardInterrupt("no fold had finished")

@@ -79,10 +79,11 @@ def compare(
     log=print,
     bundle_data: bool = False,
     jobs: int = 1,
+    cluster=None,
 ) -> CompareResult:
     """Train every cell of ``plan`` on ``csv`` and write the comparison directory ``out``
     (``bundle_data``: with one copy of ``csv`` that every run's config.json points to), ``jobs``
-    runs at a time (``forecast.jobs``).
+    runs at a time (``forecast.jobs``), or on a Dask ``cluster`` (``forecast.cluster``).
 
     Ctrl-C keeps the runs that had finished: ``out`` is written with them and a comparison of
     the cells that have at least one (``interrupted``); with none finished, nothing is written.
@@ -135,8 +136,9 @@ def compare(
         if bundle_data:
             shutil.copyfile(csv, tmp / BUNDLED_DATA)
             recorded = f"../{BUNDLED_DATA}"
-        tasks = run_tasks_of(csv, options, plan, tmp, verbose if jobs == 1 else 0, recorded)
-        outcomes, interrupted = train_runs(tasks, shared, jobs, seeds, log)
+        quiet = jobs > 1 or cluster is not None
+        tasks = run_tasks_of(csv, options, plan, tmp, 0 if quiet else verbose, recorded)
+        outcomes, interrupted = train_runs(tasks, shared, jobs, seeds, log, cluster)
         if interrupted:  # runs cut short while being written
             for partial in tmp.glob(".*.partial"):
                 shutil.rmtree(partial, ignore_errors=True)
@@ -177,9 +179,10 @@ def run_tasks_of(
     return tasks
 
 
-def train_runs(tasks: list[RunTask], shared: Shared, jobs: int, seeds: int, log):
-    """Train every task, ``jobs`` at a time. Returns ``(outcomes, interrupted)``: on Ctrl-C the
-    runs that had finished, if any (with none, ``KeyboardInterrupt`` is raised again)."""
+def train_runs(tasks: list[RunTask], shared: Shared, jobs: int, seeds: int, log, cluster=None):
+    """Train every task, ``jobs`` at a time (or on ``cluster``). Returns ``(outcomes,
+    interrupted)``: on Ctrl-C the runs that had finished, if any (with none, ``KeyboardInterrupt``
+    is raised again)."""
     total, started = len(tasks), time.monotonic()
 
     def here(task: RunTask) -> RunOutcome:
@@ -192,19 +195,21 @@ def train_runs(tasks: list[RunTask], shared: Shared, jobs: int, seeds: int, log)
 
     with contextlib.ExitStack() as stack:
         fn, on_done = here, None
-        if jobs > 1 and total > 1:
+        if cluster is not None or (jobs > 1 and total > 1):
             scratch = stack.enter_context(runs.scratch_dir())
             save_shared(scratch, shared)
             tasks = [replace(t, shared=scratch) for t in tasks]
             fn, on_done = run_in_worker, progress(tasks, started, log)
             workers = min(jobs, total)
             log(
-                f"training {total} runs, {workers} at a time in worker processes "
+                f"training {total} runs on {cluster.describe()} ..."
+                if cluster is not None
+                else f"training {total} runs, {workers} at a time in worker processes "
                 f"({worker_threads(workers)[0]} intra-op thread(s) each) ..."
             )
         costs = [run_cost(t.options, len(shared.prepared.prep.columns)) for t in tasks]
         try:
-            return run_tasks(fn, tasks, jobs, on_done, costs), False
+            return run_tasks(fn, tasks, jobs, on_done, costs, cluster), False
         except Interrupted as e:
             if not e.finished:
                 raise KeyboardInterrupt("no run had finished") from None

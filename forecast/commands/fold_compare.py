@@ -34,6 +34,7 @@ from forecast.data.prepared import load_series_for
 from forecast.errors import ForecastError
 from forecast.evaluation.comparison import ALPHA
 from forecast.evaluation.fold_comparison import fold_comparison_rows
+from forecast.jobs import placement
 from forecast.training.selection import season_of
 
 
@@ -82,9 +83,11 @@ def compare_folds(
     verbose: int = 0,
     log=print,
     jobs: int = 1,
+    cluster=None,
 ) -> FoldComparison:
     """Backtest every cell of ``plan`` on the same ``folds`` folds of ``csv``; write ``out``
-    (options left to the data take their fixed defaults, ``FitOptions.plain``)."""
+    (options left to the data take their fixed defaults, ``FitOptions.plain``), ``jobs`` at a
+    time or on a Dask ``cluster``."""
     options = options.plain()
     check_request(options, folds, fold_size, refit, jobs)
     if plan.seeds < 1:
@@ -103,9 +106,9 @@ def compare_folds(
                 owners.append(i)
         log(
             f"compare over {folds} folds: {len(plan.cells())} model(s) x {plan.seeds} seed(s), "
-            f"{len(tasks)} trainings on {min(jobs, len(tasks))} process(es) ..."
+            f"{len(tasks)} trainings {placement(jobs, len(tasks), cluster)} ..."
         )
-        done, interrupted = run_fold_tasks(tasks, jobs, log, task_label)
+        done, interrupted = run_fold_tasks(tasks, jobs, log, task_label, cluster)
         if not done:
             raise KeyboardInterrupt("no training had finished")
         parts = []
