@@ -143,10 +143,8 @@ def compare(
         data: a CSV or parquet path, or a pandas DataFrame.
         models: architectures (default ``rnn, lstm, gru, hybrid``), a list or ``"a,b"``.
         seeds: seeds per architecture (``seed``, ``seed + 1``, ...).
-        segments: segment lengths every recurrent architecture is trained with (``[1, 7]``, or
-            ``"auto"``: point-wise and, once the window spans two seasons, one season).
-        folds: backtest every architecture on ``folds`` rolling-origin folds (as ``backtest``;
-            ``fold_size`` and ``refit`` as there) instead of scoring it on one test period.
+        segments: segment lengths of the recurrent models (``[1, 7]``; ``"auto"``: as the CLI).
+        folds, fold_size, refit: backtest every architecture on ``folds`` folds (as ``backtest``).
         jobs: runs trained at once in worker processes; ``cluster``: a Dask scheduler's address
             (docs/cluster.md; ``cluster_shared_path``: the data's path is valid on its workers).
         out: the directory (default ``runs/<timestamp>-compare``); the rest as for ``fit``.
@@ -215,10 +213,8 @@ def backtest(
         fold_size: rows per test (and validation) block; default: the fit's test share of the
             rows divided by ``K``, at least ``horizon`` plus a few origins.
         refit: ``"every"`` (retrain per fold) or ``"once"``.
-        jobs: worker processes training folds at once (1: in this process).
-        cluster, cluster_shared_path: train the folds on a Dask cluster, as for ``compare``.
-        only_folds: run only these folds (1-based) of the ``K``; join the parts with
-            ``merge_backtests``.
+        jobs, cluster, cluster_shared_path: worker processes or a Dask cluster, as ``compare``.
+        only_folds: run only these (1-based) of the ``K`` folds; join them: ``merge_backtests``.
         out: the directory (default ``runs/<timestamp>-backtest-<model>``); the rest as for fit.
 
     Returns:
@@ -229,8 +225,7 @@ def backtest(
     opts = options_from(config, model=model, **options)
     out = Path(out) if out is not None else runs.default_run_dir(f"backtest-{opts.model}")
     only = tuple(only_folds) if only_folds else None
-    where = engine(cluster, cluster_shared_path, jobs, opts.distribute)
-    with data_file(data) as path, where as on:
+    with data_file(data) as path, engine(cluster, cluster_shared_path, jobs, opts.distribute) as on:
         report = backtest_command(
             path, opts, out, folds, fold_size, refit, overwrite, verbose, log, jobs, only, on
         )

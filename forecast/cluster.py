@@ -1,5 +1,6 @@
-"""Independent trainings on a Dask ``distributed`` cluster: ``run_tasks(fn, tasks, cluster)``, the
-contract of ``forecast.jobs.run_tasks`` with a scheduler's workers in place of local processes.
+"""Independent trainings on a Dask ``distributed`` cluster: ``forecast.jobs.run_tasks(fn, tasks,
+cluster=Cluster(address))``, the same contract with a scheduler's workers in place of local
+processes (``forecast.jobs.engine`` makes the ``Cluster`` for a command).
 
 Imported only for ``--cluster ADDRESS`` (or ``DASK_SCHEDULER_ADDRESS``); ``distributed`` itself is
 imported only inside ``Cluster.__enter__`` and the functions that run on a worker, so without
@@ -23,6 +24,8 @@ already (it ran an earlier command) keeps the pools it started with: the numbers
 the thread count (``forecast.jobs``), only the speed. A worker process runs one training at a
 time (a lock): ``keras.utils.set_random_seed`` is process-wide, so two trainings in threads of one
 process would not be reproducible; give each worker the cores of one training with ``--nthreads``.
+The running task also gets its own generator behind ``random``'s functions (``private_random``):
+Keras draws unseeded initializers from it, and so do Dask and Tornado in the worker's event loop.
 
 Failures. An exception raised by ``fn`` (a ``ForecastError`` for bad data included) is caught on
 the worker and returned as a value, so Dask does not retry it: the client raises it once. A worker

@@ -7,7 +7,9 @@ Each worker gets its share of the CPU cores before TensorFlow starts in it:
 (``TF_NUM_INTRAOP_THREADS``, ``TF_NUM_INTEROP_THREADS``, ``OMP_NUM_THREADS``), GPU memory grown on
 demand rather than claimed whole by the first worker, and TensorFlow's start-up chatter filtered
 (``forecast.quiet``) as in the CLI. ``fn`` must be a module-level function and the tasks and
-results picklable (they cross process boundaries; nothing is saved with pickle).
+results picklable (they cross process boundaries; nothing is saved with pickle). With
+``cluster`` (``--cluster ADDRESS``) the same tasks go to the workers of a Dask scheduler instead
+(``forecast.cluster``, imported only then), under the same contract.
 
 Ctrl-C (``KeyboardInterrupt`` in the parent) cancels the tasks not started, terminates the workers
 and raises ``Interrupted``, which carries the results that did finish, so the caller can keep them.

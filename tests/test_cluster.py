@@ -63,8 +63,8 @@ def data(tmp_path_factory) -> Path:
     return path
 
 
-def invoke(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+def invoke(*args, env=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, env=env)
 
 
 def test_compare_folds_on_the_cluster_writes_the_files_of_jobs_1(cluster, observer, data):
@@ -82,19 +82,30 @@ def test_compare_folds_on_the_cluster_writes_the_files_of_jobs_1(cluster, observ
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
     for name in ("rnn-seed42/folds.csv", "rnn-seed42/origins.csv"):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    # the workers read their own copy of the bytes, in their local directories
+    copies = observer.run(lambda dask_worker: _copies(dask_worker.local_directory))
+    assert [data.read_bytes()] == list({c for cs in copies.values() for c in cs})
     # the plugin gave each worker its own thread (threads_per_worker=1) before TensorFlow
     threads = observer.run(lambda: os.environ.get("TF_NUM_INTRAOP_THREADS"))
     assert set(threads.values()) == {"1"}
 
 
+def _copies(directory: str) -> list[bytes]:
+    return [p.read_bytes() for p in Path(directory).glob("forecast-*/sine.csv")]
+
+
 def test_compare_on_the_cluster_equals_jobs_1(cluster, data):
     """Run directories written back by the client: predictions.csv and config.json (the data
-    path recorded is the client's) byte-equal, metrics equal but for the timings."""
+    path recorded is the client's) byte-equal, metrics equal but for the timings. The address
+    comes from DASK_SCHEDULER_ADDRESS."""
     args = ["compare", data, "--models", "rnn", "--seeds", "1", "--baselines", "-gbm", *TINY]
     one, two = data.parent / "cmp-jobs1", data.parent / "cmp-cluster"
     assert invoke(*args, "--out", one).exit_code == 0
-    result = invoke(*args, "--out", two, "--cluster", cluster.scheduler_address)
+    result = invoke(*args, "--out", two, env={"DASK_SCHEDULER_ADDRESS": cluster.scheduler_address})
     assert result.exit_code == 0, result.output
+    assert f"training 1 runs on the Dask cluster at {cluster.scheduler_address}: 2 worker(s)" in (
+        result.stderr
+    )
     run = "rnn-seed42"
     for name in ("predictions.csv", "config.json", "preprocessing.json"):
         assert (one / run / name).read_bytes() == (two / run / name).read_bytes(), name
