@@ -173,6 +173,7 @@ def test_fit_and_predict_a_step_indexed_long_table(tmp_path, write_csv):
     csv = write_csv(pd.concat(parts))
     out = tmp_path / "run"
     tiny = ["--epochs", "1", "--window", "6", "--horizon", "3", "--units", "4", "--quiet"]
+    tiny += ["--norm", "window", "--loss", "mse"]  # not chosen on validation: one training
     args = ["fit", csv, "--series", "series", "--time-col", "step", "--season", "6", *tiny]
     result = CliRunner().invoke(cli, [str(a) for a in [*args, "--out", out]])
     assert result.exit_code == 0, result.output

@@ -21,6 +21,7 @@ def test_owa_recomputed_from_predictions(tmp_path):
     out = tmp_path / "run"
     args = ["fit", str(csv), "--series", "id", "--time-col", "step", "--season", "6"]
     args += ["--horizon", "3", "--window", "12", "--segment", "6", "--epochs", "1", "--units", "4"]
+    args += ["--norm", "window", "--loss", "mse"]  # not chosen on validation: one training
     args += ["--quiet", "--out", str(out)]
     done = CliRunner().invoke(cli, args)
     assert done.exit_code == 0, done.output

@@ -188,6 +188,7 @@ def test_series_fit_mean_seasonal_mase_recomputed_from_its_predictions(tmp_path)
     out = tmp_path / "run"
     args = ["fit", "data/stocks_long.csv", "--series", "symbol", "--model", "gru",
             "--window", "12", "--horizon", "3", "--units", "4", "--epochs", "1", "--quiet",
+            "--norm", "window", "--loss", "mse",  # not chosen on validation: one training
             "--out", out]  # fmt: skip
     result = CliRunner().invoke(cli, [str(a) for a in args])
     assert result.exit_code == 0, result.output
