@@ -76,18 +76,31 @@ def test_a_dead_writers_lock_is_taken_over(tmp_path):
 
 
 def test_default_run_dirs_in_the_same_second_differ(tmp_path):
-    start = time.time() + 2.0
+    """Three processes name a run at the start of the same second: each is told the moment once
+    it has imported (an import can take seconds on a loaded machine)."""
     code = (
-        "import time; from pathlib import Path; from forecast import runs; "
-        f"time.sleep(max(0, {start} - time.time())); "
+        "import sys, time; from pathlib import Path; from forecast import runs; "
+        "print('ready', flush=True); start = float(sys.stdin.readline()); "
+        "time.sleep(max(0, start - time.time())); "
         f"print(runs.default_run_dir('gru', Path({str(tmp_path)!r})), flush=True); "
         "time.sleep(1)"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     processes = [
-        subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(3)
     ]
+    assert [p.stdout.readline().strip() for p in processes] == ["ready"] * 3
+    start = int(time.time()) + 1.05  # just after the next whole second begins
+    for p in processes:
+        p.stdin.write(f"{start}\n")
+        p.stdin.flush()
     paths = [p.communicate(timeout=60)[0].strip() for p in processes]
     assert len(set(paths)) == 3, paths
     assert sorted(p.rsplit("-gru", 1)[1] for p in paths) == ["", "-2", "-3"]
