@@ -119,8 +119,8 @@ def compare(
         log(line)
     baselines = naive_baselines(prepared)
     log("training the linear baseline once ...")
-    linear_model, linear_result = train_one(
-        "linear", prepared, options.replace(model="linear"), verbose=0
+    linear_model, linear_result = train_one(  # segments do not apply (no recurrence)
+        "linear", prepared, options.replace(model="linear", segment=1), verbose=0
     )
     baselines["linear"] = predict_part(linear_model, prepared)
     linear_val = predict_part(linear_model, prepared, "val")  # for every run's combination

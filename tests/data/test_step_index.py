@@ -194,3 +194,32 @@ def test_fit_and_predict_a_step_indexed_long_table(tmp_path, write_csv):
     future = pd.read_csv(out / "future.csv")
     assert future["series"].tolist() == ["a"] * 3 + ["b"] * 3
     assert future["timestamp"].tolist() == [90, 91, 92, 180, 181, 182]
+
+
+def test_compare_on_a_step_indexed_long_table_with_a_season(tmp_path):
+    """Step rows with --season get --window auto --segment auto; the shared linear baseline is
+    trained point-wise (it once got segment "auto" and crashed with a TypeError)."""
+    import forecast
+
+    rng = np.random.default_rng(0)
+    parts = []
+    for name, n in (("a", 120), ("b", 140)):
+        t = np.arange(1, n + 1)
+        y = 10 + 3 * np.sin(2 * np.pi * t / 4) + rng.normal(0, 0.2, n)
+        parts.append(pd.DataFrame({"series": name, "step": t, "y": y}))
+    pd.concat(parts).to_csv(tmp_path / "long.csv", index=False)
+    result = forecast.compare(
+        tmp_path / "long.csv",
+        ["gru"],
+        seeds=1,
+        series="series",
+        time_col="step",
+        season=4,
+        horizon=2,
+        epochs=1,
+        units=4,
+        baselines="-gbm",
+        final="none",
+        out=tmp_path / "c",
+    )
+    assert "linear" in result.table.index and len(result.table) > 2
