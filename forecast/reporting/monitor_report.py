@@ -24,10 +24,24 @@ def first_series(joined: pd.DataFrame) -> pd.DataFrame:
     return joined[joined["series"] == joined["series"].iloc[0]]
 
 
-def monitor_figure(joined: pd.DataFrame, target: str):
+def alert_times(alerts: list, rows: pd.DataFrame) -> list:
+    """The times (``at``) of the alerts about the series ``rows`` shows, as its time values."""
+    shown = rows["series"].iloc[0] if "series" in rows.columns and len(rows) else None
+    shown = None if pd.isna(shown) else shown
+    times = []
+    for alert in alerts:
+        if alert.get("series") != shown or alert.get("at") is None:
+            continue
+        at = alert["at"]
+        times.append(pd.Timestamp(at) if isinstance(at, str) else at)
+    return times
+
+
+def monitor_figure(joined: pd.DataFrame, target: str, alerts: list | None = None):
     """Three panels over the origins since training, step 1: the forecast with its 80 % band
     against the actual; the rolling RMSE of the model and of persistence; the rolling coverage of
-    the 80 % band. Returns the Figure."""
+    the 80 % band; a red dotted line at each alert (monitor.json ``alerts``). Returns the
+    Figure."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -59,6 +73,9 @@ def monitor_figure(joined: pd.DataFrame, target: str):
     axes[2].axhline(0.8, color="tab:green", ls=":", label="nominal 80%")
     axes[2].set_ylim(0, 1.05)
     axes[2].set_ylabel(f"coverage, last {ROLLING}")
+    for k, at in enumerate(alert_times(alerts or [], rows)):
+        for ax in axes:
+            ax.axvline(at, color="tab:red", ls=":", lw=1.2, label="alert" if k == 0 else None)
     axes[2].legend(loc="lower left", fontsize=8)
     if isinstance(t.iloc[0] if len(t) else None, pd.Timestamp):
         import matplotlib.dates as mdates
@@ -162,7 +179,7 @@ def write_monitor_report(run_dir: Path, monitor: dict, joined: pd.DataFrame, pre
     not rewritten in place)."""
     png = None
     if not joined.empty:
-        png = png_bytes(monitor_figure(joined, prep.target))
+        png = png_bytes(monitor_figure(joined, prep.target, monitor.get("alerts", [])))
         replace_bytes(Path(run_dir) / MONITOR_PNG, png)
     report = Path(run_dir) / REPORT_FILE
     page = report.read_text() if report.is_file() else "<html><body></body></html>"

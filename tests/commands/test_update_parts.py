@@ -152,3 +152,17 @@ def test_realised_rows_and_which_are_new():
     moved = monitoring.moved_alpha(alpha, fresh)["80"][None]
     # step 2 of origin 01-02: 3 > 2.5, a miss; step 1 of origin 01-03: 3 inside [0, 2.5]? no
     np.testing.assert_allclose(moved, [0.2 + 0.02 * (0.2 - 1), 0.2 + 0.02 * (0.2 - 1)])
+
+
+def test_monitor_plot_marks_the_alerts_of_the_series_it_shows():
+    from forecast.reporting.monitor_report import alert_times
+
+    rows = pd.DataFrame({"series": ["a", "a"]})
+    alerts = [
+        {"series": "a", "at": "2015-04-27T00:00:00"},
+        {"series": "b", "at": "2015-04-28T00:00:00"},
+        {"series": "a", "at": None},
+    ]
+    assert alert_times(alerts, rows) == [pd.Timestamp("2015-04-27")]
+    one = pd.DataFrame({"series": [None]})
+    assert alert_times([{"series": None, "at": 12}], one) == [12]
