@@ -125,13 +125,21 @@ def lock_holder(out: Path) -> str:
 
 
 @contextlib.contextmanager
-def out_lock(out: Path):
+def out_lock(out: Path, busy: str | None = None):
     """Hold ``<out>.lock`` while writing run ``out`` (its checkpoint included).
+
+    Args:
+        busy: the error's text when another process holds it, after ``"... process (pid N on
+            HOST)"`` (default: fit's, about ``--out``).
 
     Raises:
         ForecastError: when another live process is writing ``out``.
     """
     if not try_lock(out):
+        if busy is not None:
+            raise ForecastError(
+                f"{out} is being written by another forecast process ({lock_holder(out)}); {busy}"
+            )
         raise ForecastError(
             f"--out {out} is being written by another forecast process ({lock_holder(out)}; "
             f"lock {lock_of(out)}); wait for it to finish or choose another --out"
@@ -223,11 +231,15 @@ def finite_or_null(value):
     return value
 
 
+def json_text(data: dict) -> str:
+    """JSON as run files hold it: 2-space indent, undefined scores as ``null`` (never NaN
+    literals)."""
+    return json.dumps(finite_or_null(data), indent=2, allow_nan=False, default=float) + "\n"
+
+
 def write_json(path: Path, data: dict) -> None:
-    """Write JSON (2-space indent; undefined scores as ``null``, never NaN literals) to
-    ``path``."""
-    text = json.dumps(finite_or_null(data), indent=2, allow_nan=False, default=float)
-    path.write_text(text + "\n")
+    """Write ``json_text(data)`` to ``path``."""
+    path.write_text(json_text(data))
 
 
 def write_text_atomic(path: Path, text: str) -> None:

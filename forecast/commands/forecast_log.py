@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import runs
+from forecast.data.times import time_label as label
 from forecast.errors import ForecastError
 
 LOG_FILE = "forecasts.csv"
@@ -48,15 +49,6 @@ ORDER = (
 def now_utc() -> str:
     """The current UTC time, to the second, ISO 8601 (``made_at``)."""
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
-def label(value) -> str:
-    """A time or step label as the log writes it: ``2015-12-31`` for midnight timestamps,
-    ``2015-12-31 06:00:00`` otherwise, the integer for steps."""
-    if isinstance(value, pd.Timestamp | np.datetime64 | dt.datetime):
-        ts = pd.Timestamp(value)
-        return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else str(ts)
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def shortest(value) -> float:

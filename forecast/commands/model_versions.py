@@ -14,7 +14,6 @@ place).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -138,4 +137,4 @@ def install(run_dir: Path, data: dict) -> None:
             place(source / name, Path(run_dir) / name)
         else:
             (Path(run_dir) / name).unlink(missing_ok=True)
-    runs.write_text_atomic(Path(run_dir) / VERSIONS_FILE, json.dumps(data, indent=2) + "\n")
+    runs.write_text_atomic(Path(run_dir) / VERSIONS_FILE, runs.json_text(data))

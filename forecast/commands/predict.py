@@ -116,15 +116,8 @@ def append_to_log(run_dir: Path, log_dir: Path | None, rows: pd.DataFrame) -> in
     ``run_dir``, holding the run's lock so that an update running meanwhile loses nothing."""
     if log_dir is not None:
         return forecast_log.append(log_dir, rows)
-    if not runs.try_lock(run_dir):
-        raise ForecastError(
-            f"{run_dir} is being updated by another forecast process ({runs.lock_holder(run_dir)}"
-            "); run predict again when it has finished"
-        )
-    try:
+    with runs.out_lock(run_dir, "run predict again when it has finished"):
         return forecast_log.append(run_dir, rows)
-    finally:
-        runs.unlock(run_dir)
 
 
 def linear_path(run_dir: Path, version: str) -> Path | None:

@@ -58,16 +58,6 @@ def check_refit(refit: str) -> str:
     return refit
 
 
-def locked(run_dir: Path):
-    """The run's lock, or a one-line error naming who holds it."""
-    if not runs.try_lock(run_dir):
-        raise ForecastError(
-            f"{run_dir} is being written by another forecast process ({runs.lock_holder(run_dir)})"
-            "; wait for it to finish"
-        )
-    return runs.out_lock(run_dir)
-
-
 def update_run(
     run_dir: Path,
     csv: Path | None,
@@ -92,7 +82,7 @@ def update_run(
     check_refit(refit)
     if not (run_dir / "preprocessing.json").is_file():
         raise ForecastError(f"{run_dir} has no preprocessing.json; pass a run directory from fit")
-    with locked(run_dir), runs.staged_update(run_dir) as stage:
+    with runs.out_lock(run_dir, "wait for it to finish"), runs.staged_update(run_dir) as stage:
         if rollback:
             return rolled_back(run_dir, stage)
         if csv is None:
@@ -108,8 +98,6 @@ def update(
     the ``UpdateReport``: ``lines``, ``alerts``, ``monitor`` (monitor.json) and ``forecast``."""
     import tempfile
 
-    import pandas as pd
-
     run_dir = Path(getattr(run, "path", run))
     quiet = log or (lambda *_: None)
     if not isinstance(data, pd.DataFrame):
@@ -124,24 +112,14 @@ def rolled_back(run_dir: Path, stage: Path) -> UpdateReport:
     was, now = model_versions.rollback(stage, now_utc(), run_dir)
     monitor = read_monitor(stage)
     monitor.setdefault("events", []).append({"at": now_utc(), "rollback": {"from": was, "to": now}})
-    runs.write_text_atomic(stage / monitor_file(), monitor_text(monitor))
+    runs.write_text_atomic(stage / monitoring.MONITOR_FILE, runs.json_text(monitor))
     line = f"rolled back {run_dir} from model version v{was} to v{now}; predict and update use it"
     return UpdateReport(run_dir, [line], [], monitor)
-
-
-def monitor_file() -> str:
-    return monitoring.MONITOR_FILE
 
 
 def read_monitor(run_dir: Path) -> dict:
     path = Path(run_dir) / monitoring.MONITOR_FILE
     return runs.read_json(Path(run_dir), monitoring.MONITOR_FILE) if path.is_file() else {}
-
-
-def monitor_text(monitor: dict) -> str:
-    import json
-
-    return json.dumps(runs.finite_or_null(monitor), indent=2, allow_nan=False, default=float) + "\n"
 
 
 def seen_rows(stage: Path, csv: Path, prep, config, log, run_dir: Path) -> tuple:
@@ -241,7 +219,7 @@ def updated(
     )
     if version is not None:
         monitor.setdefault("events", []).append({"at": made_at, "refit": version})
-    runs.write_text_atomic(stage / monitoring.MONITOR_FILE, monitor_text(monitor))
+    runs.write_text_atomic(stage / monitoring.MONITOR_FILE, runs.json_text(monitor))
     from forecast.reporting.monitor_report import write_monitor_report
 
     if draw:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from forecast import runs
@@ -85,10 +84,3 @@ def forecast_next(stage: Path, prep, widths: dict, log, plot: bool = True) -> pd
         plot=plot,
     )
     return table
-
-
-def step_errors(joined: pd.DataFrame, column: str) -> np.ndarray:
-    """``actual - column`` of the realised rows (NaN where ``column`` is missing)."""
-    if column not in joined.columns:
-        return np.full(len(joined), np.nan)
-    return joined["actual"].to_numpy("float64") - joined[column].to_numpy("float64")

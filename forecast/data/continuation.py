@@ -18,6 +18,7 @@ import pandas as pd
 from forecast.data.io import Series, repair_missing
 from forecast.data.layout import Layout
 from forecast.data.steps import future_steps, is_step_freq
+from forecast.data.times import time_label as label
 from forecast.errors import ForecastError
 
 # float32 values read from text: equal to the run's when within float32 rounding
@@ -84,13 +85,6 @@ def revisions_of(seen: pd.DataFrame, given: pd.DataFrame, name: str | None) -> l
         Revision(name, label(common[r]), str(seen.columns[c]), float(old[r, c]), float(new[r, c]))
         for r, c in np.argwhere(differ)
     ]
-
-
-def label(time) -> str:
-    ts = time
-    if isinstance(ts, pd.Timestamp):
-        return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else str(ts)
-    return str(ts)
 
 
 def grow(

@@ -8,6 +8,7 @@ integer time steps (``0, 1, 2 …``: a step index, ``forecast.data.steps``). ``-
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import warnings
 
@@ -309,3 +310,12 @@ def epoch_unit(values: pd.Series) -> str | None:
         if low <= numbers.min() and numbers.max() < high:
             return unit
     return None
+
+
+def time_label(value) -> str:
+    """A time or step label as the forecast log and update write it: ``2015-12-31`` for midnight
+    timestamps, ``2015-12-31 06:00:00`` otherwise, the integer for steps."""
+    if isinstance(value, pd.Timestamp | np.datetime64 | dt.datetime):
+        ts = pd.Timestamp(value)
+        return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else str(ts)
+    return str(int(value)) if float(value).is_integer() else str(value)
